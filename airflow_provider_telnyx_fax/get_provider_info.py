@@ -1,0 +1,78 @@
+"""Provider metadata read by Airflow's ProvidersManager (no imports of our own code here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+E164_PATTERN = r"^\+[1-9][0-9]{1,14}$"
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-telnyx-fax",
+        "name": "Telnyx Fax",
+        "description": "Send, track and receive faxes with Telnyx Programmable Fax.",
+        "versions": ["0.1.0"],
+        "integrations": [
+            {
+                "integration-name": "Telnyx Fax",
+                "external-doc-url": "https://developers.telnyx.com/docs/programmable-fax",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Telnyx Fax",
+                "python-modules": ["airflow_provider_telnyx_fax.hooks.fax"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Telnyx Fax",
+                "python-modules": ["airflow_provider_telnyx_fax.operators.fax"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Telnyx Fax",
+                "python-modules": ["airflow_provider_telnyx_fax.sensors.fax"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Telnyx Fax",
+                "python-modules": ["airflow_provider_telnyx_fax.triggers.fax"],
+            }
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": "airflow_provider_telnyx_fax.hooks.fax.TelnyxFaxHook",
+                "hook-name": "Telnyx Fax",
+                "connection-type": "telnyx_fax",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "login"],
+                    "relabeling": {"host": "API base URL", "password": "API key (V2)"},
+                    "placeholders": {
+                        "host": "https://api.telnyx.com/v2",
+                        "password": "KEY0123456789ABCDEF...",
+                        "connection_id": "1234567890123456789",
+                        "from_number": "+13125550123",
+                    },
+                },
+                "conn-fields": {
+                    "connection_id": {
+                        "label": "Fax Application id",
+                        "description": "The id of the Telnyx Fax Application (Telnyx calls it connection_id) "
+                        "used when a task does not name one.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "from_number": {
+                        "label": "Default from number",
+                        "description": "The E.164 number faxes are sent from when a task does not name one, "
+                        "e.g. +13125550123.",
+                        "schema": {"type": ["string", "null"], "pattern": E164_PATTERN},
+                    },
+                },
+            }
+        ],
+    }
