@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 SIP_URI = re.compile(r"^sips?:[^@\s]+@[^@\s]+$")
