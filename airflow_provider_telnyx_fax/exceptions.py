@@ -21,8 +21,8 @@ class TelnyxErrorDetail:
     def from_json(cls, raw: Any) -> TelnyxErrorDetail:
         if not isinstance(raw, dict):
             return cls(detail=str(raw))
-        source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
-        meta = raw.get("meta") if isinstance(raw.get("meta"), dict) else {}
+        source: dict[str, Any] = raw["source"] if isinstance(raw.get("source"), dict) else {}
+        meta: dict[str, Any] = raw["meta"] if isinstance(raw.get("meta"), dict) else {}
         code = raw.get("code")
         return cls(
             code=str(code) if code is not None else None,
