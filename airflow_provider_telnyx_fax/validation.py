@@ -80,9 +80,7 @@ def check_send_request(payload: Mapping[str, Any]) -> None:
             "preview_format", f"{preview_format!r} is not one of {', '.join(PREVIEW_FORMATS)}"
         )
     display_name = payload.get("from_display_name")
-    if display_name is not None and (
-        not isinstance(display_name, str) or not DISPLAY_NAME.match(display_name)
-    ):
+    if display_name is not None and (not isinstance(display_name, str) or not DISPLAY_NAME.match(display_name)):
         raise TelnyxFaxValidationError(
             "from_display_name",
             "use at most 128 letters, digits, spaces and -_~!.+ characters",
@@ -90,10 +88,6 @@ def check_send_request(payload: Mapping[str, Any]) -> None:
     threshold = payload.get("black_threshold")
     if threshold is not None:
         if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= 100:
-            raise TelnyxFaxValidationError(
-                "black_threshold", f"{threshold!r} must be a whole number from 1 to 100"
-            )
+            raise TelnyxFaxValidationError("black_threshold", f"{threshold!r} must be a whole number from 1 to 100")
         if not payload.get("monochrome"):
-            raise TelnyxFaxValidationError(
-                "black_threshold", "only applies with monochrome=True; set both or neither"
-            )
+            raise TelnyxFaxValidationError("black_threshold", "only applies with monochrome=True; set both or neither")

@@ -16,6 +16,7 @@ from airflow.providers.http.hooks.http import HttpHook
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from airflow_provider_telnyx_fax import __version__
+from airflow_provider_telnyx_fax.documents import MAX_UPLOAD_BYTES
 from airflow_provider_telnyx_fax.exceptions import (
     TelnyxAPIError,
     TelnyxAuthenticationError,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 DEFAULT_API_BASE_URL = "https://api.telnyx.com/v2"
 USER_AGENT = f"airflow-provider-telnyx-fax/{__version__}"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -247,24 +247,16 @@ class TelnyxFaxHook(HttpHook):
                         f"after {attempt + 1} attempts: {type(error).__name__}"
                     ) from error
                 delay = backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_max)
-                self.log.warning(
-                    "%s %s failed (%s); retrying in %.1fs", method, path, type(error).__name__, delay
-                )
+                self.log.warning("%s %s failed (%s); retrying in %.1fs", method, path, type(error).__name__, delay)
                 time.sleep(delay)
                 continue
             if response.status_code < 400:
                 return response
             retry_after = retry_after_seconds(response.headers)
-            retryable = response.status_code == 429 or (
-                resend_safe and response.status_code in RETRYABLE_STATUSES
-            )
+            retryable = response.status_code == 429 or (resend_safe and response.status_code in RETRYABLE_STATUSES)
             if retryable and not last_try:
-                delay = backoff_delay(
-                    attempt, base=self.backoff_base, cap=self.backoff_max, retry_after=retry_after
-                )
-                self.log.warning(
-                    "%s %s answered %s; retrying in %.1fs", method, path, response.status_code, delay
-                )
+                delay = backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_max, retry_after=retry_after)
+                self.log.warning("%s %s answered %s; retrying in %.1fs", method, path, response.status_code, delay)
                 time.sleep(delay)
                 continue
             if not resend_safe and response.status_code >= 500:
@@ -399,9 +391,7 @@ class TelnyxFaxHook(HttpHook):
         page_size: int = 50,
     ) -> Iterator[dict[str, Any]]:
         """Yield every fax matching the filters, fetching pages lazily as the caller iterates."""
-        filters = list_filters(
-            direction, to, from_number, created_at_gte, created_at_gt, created_at_lte, created_at_lt
-        )
+        filters = list_filters(direction, to, from_number, created_at_gte, created_at_gt, created_at_lte, created_at_lt)
         page_number = 1
         while True:
             params = {**filters, "page[number]": page_number, "page[size]": page_size}
@@ -420,9 +410,7 @@ class TelnyxFaxHook(HttpHook):
 
     def refresh_fax(self, fax_id: str) -> dict[str, Any]:
         """Renew the fax's expiring media links (``media_url`` of a received fax, stored media)."""
-        response = self._request(
-            "POST", f"/faxes/{fax_id}/actions/refresh", subject=f"fax with id '{fax_id}'"
-        )
+        response = self._request("POST", f"/faxes/{fax_id}/actions/refresh", subject=f"fax with id '{fax_id}'")
         return dict(response.json().get("data") or {})
 
     # -- media storage --------------------------------------------------------------------------
@@ -545,9 +533,7 @@ class TelnyxFaxHook(HttpHook):
     def _client_timeout(self) -> aiohttp.ClientTimeout:
         import aiohttp
 
-        return aiohttp.ClientTimeout(
-            total=None, sock_connect=self.connect_timeout, sock_read=self.read_timeout
-        )
+        return aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout, sock_read=self.read_timeout)
 
     async def aget_fax(self, fax_id: str) -> dict[str, Any]:
         body = await self._async_request("GET", f"/faxes/{fax_id}", subject=f"fax with id '{fax_id}'")
@@ -566,9 +552,7 @@ class TelnyxFaxHook(HttpHook):
         page_size: int = 50,
     ) -> AsyncIterator[dict[str, Any]]:
         """Async twin of :meth:`list_faxes`: yields every matching fax, page by page."""
-        filters = list_filters(
-            direction, to, from_number, created_at_gte, created_at_gt, created_at_lte, created_at_lt
-        )
+        filters = list_filters(direction, to, from_number, created_at_gte, created_at_gt, created_at_lte, created_at_lt)
         page_number = 1
         while True:
             params = {**filters, "page[number]": page_number, "page[size]": page_size}

@@ -1,0 +1,376 @@
+"""Operators that send and cancel Telnyx faxes."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator, conf
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_telnyx_fax.documents import LocalDocument, load_document
+from airflow_provider_telnyx_fax.idempotency import SendKey, find_sent_faxes
+from airflow_provider_telnyx_fax.models import FaxStatus, poll_delays
+from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event, result_for_finished_fax
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+    from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+
+RESEND_POLICIES = ("if_failed", "always", "never")
+# Telnyx may take a moment to list a fax it has just accepted; wait this long before looking for it.
+SETTLE_SECONDS_AFTER_UNKNOWN_OUTCOME = 1.0
+
+
+class SendFaxOperator(BaseOperator):
+    """
+    Send a fax with Telnyx, safely across retries and reruns, and optionally wait for the outcome.
+
+    Exactly one document source: ``media_url`` (Telnyx fetches it), ``media_name`` (already in Telnyx
+    media storage) or ``media_path`` (a local path or an ``ObjectStoragePath``; checked, then uploaded
+    once under a name derived from its bytes). Bad input fails the task before anything is sent.
+
+    Before sending, the operator looks for a fax this task instance already sent to ``to`` with the
+    same document (see :mod:`airflow_provider_telnyx_fax.idempotency`). ``resend_policy`` decides:
+    ``if_failed`` (default) adopts a queued, in-progress or delivered fax and sends again only after a
+    failure; ``never`` adopts whatever it finds; ``always`` sends regardless.
+
+    The fax id is pushed to XCom (key ``fax_id``) as soon as Telnyx accepts the fax; the return value
+    is the fax record. A failed fax raises per the failure-reason table: retryable reasons let the
+    task's ``retries`` redial, permanent ones fail at once.
+
+    :param to: destination, E.164 (``+13125550123``) or a SIP URI. Templated.
+    :param media_url: URL of the document. Templated.
+    :param media_name: name of a document in Telnyx media storage. Templated.
+    :param media_path: local path or ``ObjectStoragePath`` of the document to upload. Templated.
+    :param from_number: E.164 caller number; defaults to the connection's ``from_number``. Templated.
+    :param connection_id: Fax Application id; defaults to the connection's ``connection_id``. Templated.
+    :param quality: ``normal``, ``high``, ``very_high``, ``ultra_light`` or ``ultra_dark``. Templated.
+    :param t38_enabled: use the T.38 protocol.
+    :param monochrome: send true black and white.
+    :param black_threshold: 1-100, only with ``monochrome``.
+    :param store_media: keep the sent media on a temporary URL.
+    :param store_preview: keep a preview on a temporary URL.
+    :param preview_format: ``pdf`` or ``tiff``. Templated.
+    :param from_display_name: caller id name. Templated.
+    :param webhook_url: URL for this fax's webhooks. Templated.
+    :param client_state: your base64 state; kept inside the provider's own (see ``user_client_state``).
+        Templated.
+    :param telnyx_conn_id: Airflow connection id.
+    :param wait_for_completion: wait until the fax is delivered or failed.
+    :param deferrable: wait in the triggerer, freeing the worker slot
+        (default: ``[operators] default_deferrable``).
+    :param poll_interval: longest wait between status checks, in seconds.
+    :param wait_timeout: give up waiting after this many seconds (``None``: no limit).
+    :param resend_policy: ``if_failed``, ``always`` or ``never``.
+    :param reconcile_lookback: how far back to look for a fax this task already sent.
+    :param cancel_on_kill: cancel the in-flight fax if the task is killed while waiting on a worker.
+    :param retryable_reasons: failure reasons to treat as retryable, overriding the table.
+    :param permanent_reasons: failure reasons to treat as permanent, overriding the table.
+    """
+
+    template_fields: Sequence[str] = (
+        "to",
+        "media_url",
+        "media_name",
+        "media_path",
+        "from_number",
+        "connection_id",
+        "quality",
+        "preview_format",
+        "from_display_name",
+        "webhook_url",
+        "client_state",
+    )
+    ui_color = "#00c08b"
+
+    def __init__(
+        self,
+        *,
+        to: str,
+        media_url: str | None = None,
+        media_name: str | None = None,
+        media_path: Any = None,
+        from_number: str | None = None,
+        connection_id: str | None = None,
+        quality: str | None = None,
+        t38_enabled: bool | None = None,
+        monochrome: bool | None = None,
+        black_threshold: int | None = None,
+        store_media: bool | None = None,
+        store_preview: bool | None = None,
+        preview_format: str | None = None,
+        from_display_name: str | None = None,
+        webhook_url: str | None = None,
+        client_state: str | None = None,
+        telnyx_conn_id: str = "telnyx_fax_default",
+        wait_for_completion: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 15.0,
+        wait_timeout: float | None = None,
+        resend_policy: str = "if_failed",
+        reconcile_lookback: timedelta = timedelta(days=30),
+        cancel_on_kill: bool = True,
+        retryable_reasons: Sequence[str] = (),
+        permanent_reasons: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if resend_policy not in RESEND_POLICIES:
+            raise ValueError(f"resend_policy must be one of {', '.join(RESEND_POLICIES)}, not {resend_policy!r}")
+        self.to = to
+        self.media_url = media_url
+        self.media_name = media_name
+        self.media_path = media_path
+        self.from_number = from_number
+        self.connection_id = connection_id
+        self.quality = quality
+        self.t38_enabled = t38_enabled
+        self.monochrome = monochrome
+        self.black_threshold = black_threshold
+        self.store_media = store_media
+        self.store_preview = store_preview
+        self.preview_format = preview_format
+        self.from_display_name = from_display_name
+        self.webhook_url = webhook_url
+        self.client_state = client_state
+        self.telnyx_conn_id = telnyx_conn_id
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.wait_timeout = wait_timeout
+        self.resend_policy = resend_policy
+        self.reconcile_lookback = reconcile_lookback
+        self.cancel_on_kill = cancel_on_kill
+        self.retryable_reasons = tuple(retryable_reasons)
+        self.permanent_reasons = tuple(permanent_reasons)
+        self._in_flight_fax_id: str | None = None
+
+    @cached_property
+    def hook(self) -> TelnyxFaxHook:
+        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+
+        return TelnyxFaxHook(self.telnyx_conn_id)
+
+    # -- execute ---------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+
+        try:
+            document = self._document()
+            fields = self._send_fields(document)
+            key = self._send_key(context, document)
+            fields["client_state"] = key.client_state(self.client_state)
+            # Validating the whole request up front means bad input never leaves a fax half-sent.
+            self.hook.build_send_request(self.to, **fields)
+        except TelnyxFaxValidationError as error:
+            raise AirflowFailException(f"Not sending a fax: {error}") from error
+
+        fax = self._adopt_or_send(key, fields, document)
+        context["ti"].xcom_push(key="fax_id", value=fax["id"])
+        if not self.wait_for_completion:
+            return fax
+        return self._wait(context, fax)
+
+    def _document(self) -> LocalDocument | None:
+        sources = [name for name in ("media_url", "media_name", "media_path") if getattr(self, name)]
+        if len(sources) != 1:
+            from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+
+            choice = "none was given" if not sources else f"got {', '.join(sources)}"
+            raise TelnyxFaxValidationError(
+                "media_path", f"give exactly one of media_url, media_name or media_path; {choice}"
+            )
+        return load_document(self.media_path) if self.media_path else None
+
+    def _send_fields(self, document: LocalDocument | None) -> dict[str, Any]:
+        return {
+            "media_url": self.media_url,
+            "media_name": document.media_name if document else self.media_name,
+            "from_number": self.from_number,
+            "connection_id": self.connection_id,
+            "quality": self.quality,
+            "t38_enabled": self.t38_enabled,
+            "monochrome": self.monochrome,
+            "black_threshold": self.black_threshold,
+            "store_media": self.store_media,
+            "store_preview": self.store_preview,
+            "preview_format": self.preview_format,
+            "from_display_name": self.from_display_name,
+            "webhook_url": self.webhook_url,
+        }
+
+    def _send_key(self, context: Context, document: LocalDocument | None) -> SendKey:
+        ti = context["ti"]
+        identity = f"sha256:{document.sha256}" if document else (self.media_url or f"media:{self.media_name}")
+        return SendKey(
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            run_id=ti.run_id,
+            map_index=ti.map_index if ti.map_index is not None else -1,
+            to=self.to,
+            document=identity,
+        )
+
+    # -- no accidental duplicates ----------------------------------------------------------------
+
+    def _find_previous_send(self, key: SendKey) -> dict[str, Any] | None:
+        """The fax this task instance already sent, if the resend policy says to keep it."""
+        if self.resend_policy == "always":
+            return None
+        since = (datetime.now(timezone.utc) - self.reconcile_lookback).isoformat()
+        faxes = self.hook.list_faxes(direction="outbound", to=self.to, created_at_gte=since)
+        for fax in find_sent_faxes(faxes, key):
+            if self.resend_policy == "never" or fax["status"] != FaxStatus.FAILED.value:
+                return fax
+        return None
+
+    def _adopt_or_send(self, key: SendKey, fields: dict[str, Any], document: LocalDocument | None) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.exceptions import TelnyxOutcomeUnknownError
+
+        previous = self._find_previous_send(key)
+        if previous is not None:
+            self.log.info(
+                "Fax %s to %s was already sent by this task instance (status %s); not sending again.",
+                previous["id"],
+                self.to,
+                previous["status"],
+            )
+            return previous
+        if document is not None:
+            self._upload_once(document)
+        try:
+            return self._send(fields)
+        except TelnyxOutcomeUnknownError as error:
+            self.log.warning("%s Looking for it before sending again.", error)
+            time.sleep(SETTLE_SECONDS_AFTER_UNKNOWN_OUTCOME)
+            previous = self._find_previous_send(key)
+            if previous is not None:
+                self.log.info("Telnyx did accept fax %s; using it.", previous["id"])
+                return previous
+            try:
+                return self._send(fields)
+            except TelnyxOutcomeUnknownError as again:
+                raise AirflowException(f"{again} The next try will look for it before sending.") from again
+
+    def _upload_once(self, document: LocalDocument) -> None:
+        if self.hook.media_exists(document.media_name):
+            self.log.info("Media %s is already in Telnyx media storage; not uploading again.", document.media_name)
+            return
+        self.hook.upload_media(document.content, media_name=document.media_name, filename=document.filename)
+        self.log.info("Uploaded %s (%d bytes) as media %s.", document.filename, document.size, document.media_name)
+
+    def _send(self, fields: dict[str, Any]) -> dict[str, Any]:
+        fax = self.hook.send_fax(self.to, **fields)
+        self.log.info("Telnyx accepted fax %s to %s (status %s).", fax["id"], self.to, fax["status"])
+        return fax
+
+    # -- waiting ---------------------------------------------------------------------------------
+
+    def _finish(self, fax: dict[str, Any]) -> dict[str, Any]:
+        return result_for_finished_fax(
+            fax, retryable_reasons=self.retryable_reasons, permanent_reasons=self.permanent_reasons
+        )
+
+    def _wait(self, context: Context, fax: dict[str, Any]) -> dict[str, Any]:
+        fax_id = fax["id"]
+        end_time = time.time() + self.wait_timeout if self.wait_timeout is not None else None
+        fax = self.hook.get_fax(fax_id)
+        if FaxStatus(fax["status"]).is_terminal:
+            return self._finish(fax)
+        if self.deferrable:
+            from airflow_provider_telnyx_fax.triggers.fax import FaxStatusTrigger
+
+            self.defer(
+                trigger=FaxStatusTrigger(
+                    fax_id=fax_id,
+                    telnyx_conn_id=self.telnyx_conn_id,
+                    poll_interval=self.poll_interval,
+                    end_time=end_time,
+                ),
+                method_name="execute_complete",
+                kwargs={"fax_id": fax_id},
+            )
+        self._in_flight_fax_id = fax_id
+        for delay in poll_delays(self.poll_interval):
+            if end_time is not None and time.time() + delay > end_time:
+                raise FaxTimeoutError(f"Fax {fax_id} was still {fax['status']} after {self.wait_timeout}s.")
+            time.sleep(delay)
+            fax = self.hook.get_fax(fax_id)
+            if FaxStatus(fax["status"]).is_terminal:
+                self._in_flight_fax_id = None
+                return self._finish(fax)
+        raise AssertionError("unreachable: poll_delays never ends")
+
+    def execute_complete(self, context: Context, event: Any = None, fax_id: str = "") -> dict[str, Any]:
+        event = checked_event(event, fax_id)
+        if event["status"] == "timeout":
+            raise FaxTimeoutError(event["message"])
+        if event["status"] == "error":
+            raise AirflowException(event["message"])
+        return self._finish(event["fax"])
+
+    def on_kill(self) -> None:
+        if self.cancel_on_kill and self._in_flight_fax_id:
+            self.log.info("Task killed while fax %s was in flight; cancelling it.", self._in_flight_fax_id)
+            self.hook.cancel_fax(self._in_flight_fax_id)
+
+
+class CancelFaxOperator(BaseOperator):
+    """
+    Cancel a fax that is still queued or being sent; returns the fax's status afterwards.
+
+    :param fax_id: the Telnyx fax id, usually pulled from the send task's XCom. Templated.
+    :param telnyx_conn_id: Airflow connection id.
+    :param fail_if_finished: fail (default) when the fax was already delivered or failed; with
+        ``False`` the task succeeds and returns that status.
+    """
+
+    template_fields: Sequence[str] = ("fax_id",)
+    ui_color = "#ffb199"
+
+    def __init__(
+        self,
+        *,
+        fax_id: str,
+        telnyx_conn_id: str = "telnyx_fax_default",
+        fail_if_finished: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.fax_id = fax_id
+        self.telnyx_conn_id = telnyx_conn_id
+        self.fail_if_finished = fail_if_finished
+
+    @cached_property
+    def hook(self) -> TelnyxFaxHook:
+        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+
+        return TelnyxFaxHook(self.telnyx_conn_id)
+
+    def execute(self, context: Context) -> str:
+        from airflow_provider_telnyx_fax.exceptions import TelnyxAPIError
+
+        status = FaxStatus(self.hook.get_fax(self.fax_id)["status"])
+        if status.is_cancellable:
+            try:
+                self.hook.cancel_fax(self.fax_id)
+            except TelnyxAPIError as error:
+                # It may have finished between the look and the cancel; the status below tells.
+                if error.status != 422:
+                    raise
+            status = FaxStatus(self.hook.get_fax(self.fax_id)["status"])
+            if status.is_cancellable or status is FaxStatus.FAILED:
+                self.log.info("Cancelled fax %s; its status is now %s.", self.fax_id, status.value)
+                return status.value
+        message = f"Fax {self.fax_id} is already {status.value}; there is nothing to cancel."
+        if self.fail_if_finished:
+            raise AirflowFailException(f"{message} Pass fail_if_finished=False to accept this.")
+        self.log.info(message)
+        return status.value

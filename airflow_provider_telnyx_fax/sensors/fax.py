@@ -1,0 +1,109 @@
+"""FaxStatusSensor: wait until a fax is delivered (or an inbound fax is received)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
+
+from airflow_provider_telnyx_fax.models import FaxStatus
+from airflow_provider_telnyx_fax.outcomes import checked_event, result_for_finished_fax
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+    from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+
+
+class FaxStatusSensor(BaseSensorOperator):
+    """
+    Wait for a fax to finish: succeed with the fax record when delivered or received, fail when it failed.
+
+    A failed fax raises per the failure-reason table (retryable reasons raise ``AirflowException``,
+    permanent ones ``AirflowFailException``). Note that retrying this sensor re-checks the same fax;
+    to redial, wait inside ``SendFaxOperator(wait_for_completion=True)`` and give that task retries.
+
+    :param fax_id: the Telnyx fax id, usually ``"{{ ti.xcom_pull(task_ids='send', key='fax_id') }}"``.
+        Templated.
+    :param telnyx_conn_id: Airflow connection id.
+    :param deferrable: wait in the triggerer, freeing the worker slot
+        (default: ``[operators] default_deferrable``).
+    :param poll_interval: longest wait between status checks, in seconds (also the poke interval).
+    :param retryable_reasons: failure reasons to treat as retryable, overriding the table.
+    :param permanent_reasons: failure reasons to treat as permanent, overriding the table.
+    """
+
+    template_fields: Sequence[str] = ("fax_id",)
+    ui_color = "#7ad9be"
+
+    def __init__(
+        self,
+        *,
+        fax_id: str,
+        telnyx_conn_id: str = "telnyx_fax_default",
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 15.0,
+        retryable_reasons: Sequence[str] = (),
+        permanent_reasons: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("poke_interval", poll_interval)
+        super().__init__(**kwargs)
+        self.fax_id = fax_id
+        self.telnyx_conn_id = telnyx_conn_id
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.retryable_reasons = tuple(retryable_reasons)
+        self.permanent_reasons = tuple(permanent_reasons)
+
+    @cached_property
+    def hook(self) -> TelnyxFaxHook:
+        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+
+        return TelnyxFaxHook(self.telnyx_conn_id)
+
+    def _finish(self, fax: dict[str, Any]) -> dict[str, Any]:
+        return result_for_finished_fax(
+            fax, retryable_reasons=self.retryable_reasons, permanent_reasons=self.permanent_reasons
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        fax = self.hook.get_fax(self.fax_id)
+        self.log.info("Fax %s is %s", self.fax_id, fax["status"])
+        if FaxStatus(fax["status"]).is_terminal:
+            return PokeReturnValue(is_done=True, xcom_value=self._finish(fax))
+        return PokeReturnValue(is_done=False)
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        # One look first: a fax that already finished needs no trip through the triggerer.
+        first = self.poke(context)
+        if first.is_done:
+            return first.xcom_value
+        from airflow_provider_telnyx_fax.triggers.fax import FaxStatusTrigger
+
+        self.defer(
+            trigger=FaxStatusTrigger(
+                fax_id=self.fax_id,
+                telnyx_conn_id=self.telnyx_conn_id,
+                poll_interval=self.poll_interval,
+                end_time=time.time() + self.timeout,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
+        event = checked_event(event, self.fax_id)
+        if event["status"] == "timeout":
+            raise AirflowSensorTimeout(event["message"])
+        if event["status"] == "error":
+            raise AirflowException(event["message"])
+        return self._finish(event["fax"])
