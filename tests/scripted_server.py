@@ -157,8 +157,9 @@ class ScriptedServer:
         self.requests: list[RecordedRequest] = []
         self._server = _Server((host, 0), _Handler)
         self._server.owner = self
+        # A short poll interval keeps shutdown (once per test) fast.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="scripted-server", daemon=True
+            target=self._server.serve_forever, args=(0.02,), name="scripted-server", daemon=True
         )
 
     @property
