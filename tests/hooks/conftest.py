@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,9 +13,6 @@ from tests.scripted_server import ScriptedServer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-# Airflow reads its home on first import; keep it out of the developer's ~/airflow.
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="telnyx-fax-tests-airflow-home-"))
 
 SECRET_KEY = "KEYsuperSECRETdoNotLeak123"
 CONNECTION_ID = "1293384261075731499"
