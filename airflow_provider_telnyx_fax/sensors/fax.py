@@ -34,12 +34,13 @@ class FaxStatusSensor(BaseSensorOperator):
     :param telnyx_conn_id: Airflow connection id.
     :param deferrable: wait in the triggerer, freeing the worker slot
         (default: ``[operators] default_deferrable``).
-    :param poll_interval: longest wait between status checks, in seconds (also the poke interval).
+    :param poll_interval: longest wait between status checks, in seconds (also the poke interval unless
+        ``poke_interval`` is given). Templated, so a DAG param can set it: ``"{{ params.poll_interval }}"``.
     :param retryable_reasons: failure reasons to treat as retryable, overriding the table.
     :param permanent_reasons: failure reasons to treat as permanent, overriding the table.
     """
 
-    template_fields: Sequence[str] = ("fax_id",)
+    template_fields: Sequence[str] = ("fax_id", "poll_interval")
     ui_color = "#7ad9be"
 
     def __init__(
@@ -48,12 +49,14 @@ class FaxStatusSensor(BaseSensorOperator):
         fax_id: str,
         telnyx_conn_id: str = "telnyx_fax_default",
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float = 15.0,
+        poll_interval: float | str = 15.0,
         retryable_reasons: Sequence[str] = (),
         permanent_reasons: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("poke_interval", poll_interval)
+        # A templated interval is only known once rendered; execute() applies it then.
+        self._poke_interval_follows = "poke_interval" not in kwargs
+        kwargs.setdefault("poke_interval", poll_interval if isinstance(poll_interval, (int, float)) else 15.0)
         super().__init__(**kwargs)
         self.fax_id = fax_id
         self.telnyx_conn_id = telnyx_conn_id
@@ -81,6 +84,10 @@ class FaxStatusSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=False)
 
     def execute(self, context: Context) -> Any:
+        poll_interval = float(self.poll_interval)
+        self.poll_interval = poll_interval
+        if self._poke_interval_follows:
+            self.poke_interval = poll_interval
         if not self.deferrable:
             return super().execute(context)
         # One look first: a fax that already finished needs no trip through the triggerer.
@@ -93,7 +100,7 @@ class FaxStatusSensor(BaseSensorOperator):
             trigger=FaxStatusTrigger(
                 fax_id=self.fax_id,
                 telnyx_conn_id=self.telnyx_conn_id,
-                poll_interval=self.poll_interval,
+                poll_interval=poll_interval,
                 end_time=time.time() + self.timeout,
             ),
             method_name="execute_complete",
