@@ -104,6 +104,9 @@ def build_server(app: FastAPI, *, log_level: str = "warning") -> uvicorn.Server:
         access_log=False,
         log_level=log_level,
         timeout_graceful_shutdown=2,
+        # uvicorn's default (5 s) races clients that reuse a pooled connection after a pause,
+        # turning an idle close into "connection reset" errors the real API would not cause.
+        timeout_keep_alive=75,
     )
     return _QuietServer(config)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -123,7 +124,7 @@ def test_realistic_speed_plans_real_durations(api: ApiSession, emulator: Emulato
     fax = send_fax(api, emulator, media_url=pdf_file(2).as_uri())
     view = emulator.fax(fax["id"])
     steps = [datetime.fromisoformat(s["at"]) for s in view["timeline"] + view["pending"]]
-    gaps = [(b - a).total_seconds() for a, b in zip(steps, steps[1:])]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(steps)]
     assert gaps == pytest.approx([2.0, 3.0, 60.0], abs=0.01)
     assert emulator.set_speed(10) == 10.0
 
