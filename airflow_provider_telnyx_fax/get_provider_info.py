@@ -29,19 +29,28 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Telnyx Fax",
-                "python-modules": ["airflow_provider_telnyx_fax.operators.fax"],
+                "python-modules": [
+                    "airflow_provider_telnyx_fax.operators.fax",
+                    "airflow_provider_telnyx_fax.operators.inbound",
+                ],
             }
         ],
         "sensors": [
             {
                 "integration-name": "Telnyx Fax",
-                "python-modules": ["airflow_provider_telnyx_fax.sensors.fax"],
+                "python-modules": [
+                    "airflow_provider_telnyx_fax.sensors.fax",
+                    "airflow_provider_telnyx_fax.sensors.inbound",
+                ],
             }
         ],
         "triggers": [
             {
                 "integration-name": "Telnyx Fax",
-                "python-modules": ["airflow_provider_telnyx_fax.triggers.fax"],
+                "python-modules": [
+                    "airflow_provider_telnyx_fax.triggers.fax",
+                    "airflow_provider_telnyx_fax.triggers.inbound",
+                ],
             }
         ],
         "connection-types": [
@@ -71,6 +80,12 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "The E.164 number faxes are sent from when a task does not name one, "
                         "e.g. +13125550123.",
                         "schema": {"type": ["string", "null"], "pattern": E164_PATTERN},
+                    },
+                    "public_key": {
+                        "label": "Webhook public key",
+                        "description": "The base64 Ed25519 public key Telnyx signs webhooks with (Account "
+                        "settings > Keys & Credentials), used by airflow_provider_telnyx_fax.webhooks.verify_webhook.",
+                        "schema": {"type": ["string", "null"]},
                     },
                 },
             }

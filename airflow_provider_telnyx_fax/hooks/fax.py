@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import requests
 from airflow.providers.http.hooks.http import HttpHook
@@ -562,6 +562,39 @@ class TelnyxFaxHook(HttpHook):
             if is_last_page(body, page_number):
                 return
             page_number += 1
+
+    # -- received fax documents -----------------------------------------------------------------
+
+    def download_media(self, url: str, target: BinaryIO, *, chunk_size: int = 1024 * 1024) -> dict[str, Any]:
+        """
+        Stream a fax document from its temporary ``media_url`` into ``target``, in one attempt.
+
+        The URL carries its own credential (a presigned link), so the request goes out on a plain
+        session: the Telnyx API key must never reach the storage host. Returns ``{"bytes",
+        "content_type"}``; a body shorter or longer than ``Content-Length`` raises.
+
+        :raises TelnyxAPIError: the link was refused (``status`` 403 once it expired: refresh the fax).
+        :raises TelnyxTransportError: the storage host could not be reached or the body was cut short.
+        """
+        location = url.split("?", 1)[0]
+        try:
+            with requests.get(url, stream=True, timeout=(self.connect_timeout, self.read_timeout)) as response:
+                if response.status_code >= 400:
+                    action = "The fax media link was refused (expired or revoked)"
+                    raise TelnyxAPIError(response.status_code, [], method="GET", path=location, action=action)
+                written = 0
+                for chunk in response.iter_content(chunk_size):
+                    target.write(chunk)
+                    written += len(chunk)
+                # Content-Length counts encoded bytes; iter_content yields decoded ones.
+                encoded = response.headers.get("Content-Encoding", "identity") != "identity"
+                expected = None if encoded else response.headers.get("Content-Length")
+                content_type = response.headers.get("Content-Type")
+        except requests.RequestException as error:
+            raise TelnyxTransportError(f"Downloading {location} failed: {type(error).__name__}: {error}") from error
+        if expected is not None and expected.isdigit() and int(expected) != written:
+            raise TelnyxTransportError(f"Downloading {location} got {written} bytes of the {expected} announced.")
+        return {"bytes": written, "content_type": content_type.split(";")[0].strip() if content_type else None}
 
 
 def list_filters(
