@@ -172,7 +172,7 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
             length = int(self.headers.get("content-length", 0))
             body = self.rfile.read(length)
             receiver.received.append(ReceivedWebhook(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(500 if self.path.startswith("/fail") else 200)
+            self.send_response(500 if self.path == "/fail" else 200)
             self.send_header("content-length", "0")
             self.end_headers()
 
