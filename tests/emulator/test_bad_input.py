@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import requests
 
 from tests.emulator.conftest import fax_body, make_pdf
 
 if TYPE_CHECKING:
+    import requests
+
     from airflow_provider_telnyx_fax.emulator.launcher import EmulatorProcess
     from tests.emulator.conftest import ApiSession
 
