@@ -161,11 +161,14 @@ class SendFaxOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+        from airflow_provider_telnyx_fax.validation import check_client_state
 
         try:
             document = self._document()
             fields = self._send_fields(document)
             key = self._send_key(context, document)
+            if self.client_state is not None:
+                check_client_state(self.client_state)
             fields["client_state"] = key.client_state(self.client_state)
             # Validating the whole request up front means bad input never leaves a fax half-sent.
             self.hook.build_send_request(self.to, **fields)
@@ -191,8 +194,8 @@ class SendFaxOperator(BaseOperator):
 
     def _send_fields(self, document: LocalDocument | None) -> dict[str, Any]:
         return {
-            "media_url": self.media_url,
-            "media_name": document.media_name if document else self.media_name,
+            "media_url": self.media_url or None,
+            "media_name": document.media_name if document else (self.media_name or None),
             "from_number": self.from_number,
             "connection_id": self.connection_id,
             "quality": self.quality,
@@ -295,7 +298,6 @@ class SendFaxOperator(BaseOperator):
                     end_time=end_time,
                 ),
                 method_name="execute_complete",
-                kwargs={"fax_id": fax_id},
             )
         self._in_flight_fax_id = fax_id
         for delay in poll_delays(self.poll_interval):
@@ -308,8 +310,11 @@ class SendFaxOperator(BaseOperator):
                 return self._finish(fax)
         raise AssertionError("unreachable: poll_delays never ends")
 
-    def execute_complete(self, context: Context, event: Any = None, fax_id: str = "") -> dict[str, Any]:
-        event = checked_event(event, fax_id)
+    def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
+        ti = context["ti"]
+        # The fax id pushed before deferring is the one this task waits for, whatever the event says.
+        fax_id = ti.xcom_pull(task_ids=ti.task_id, key="fax_id", map_indexes=ti.map_index)
+        event = checked_event(event, str(fax_id))
         if event["status"] == "timeout":
             raise FaxTimeoutError(event["message"])
         if event["status"] == "error":
@@ -357,18 +362,20 @@ class CancelFaxOperator(BaseOperator):
     def execute(self, context: Context) -> str:
         from airflow_provider_telnyx_fax.exceptions import TelnyxAPIError
 
-        status = FaxStatus(self.hook.get_fax(self.fax_id)["status"])
-        if status.is_cancellable:
+        fax = self.hook.get_fax(self.fax_id)
+        if FaxStatus(fax["status"]).is_cancellable:
             try:
                 self.hook.cancel_fax(self.fax_id)
             except TelnyxAPIError as error:
                 # It may have finished between the look and the cancel; the status below tells.
                 if error.status != 422:
                     raise
-            status = FaxStatus(self.hook.get_fax(self.fax_id)["status"])
-            if status.is_cancellable or status is FaxStatus.FAILED:
-                self.log.info("Cancelled fax %s; its status is now %s.", self.fax_id, status.value)
-                return status.value
+            fax = self.hook.get_fax(self.fax_id)
+            cancelled = fax["status"] == FaxStatus.FAILED.value and fax.get("failure_reason") == "sender_canceled"
+            if cancelled or FaxStatus(fax["status"]).is_cancellable:
+                self.log.info("Cancelled fax %s; its status is now %s.", self.fax_id, fax["status"])
+                return str(fax["status"])
+        status = FaxStatus(fax["status"])
         message = f"Fax {self.fax_id} is already {status.value}; there is nothing to cancel."
         if self.fail_if_finished:
             raise AirflowFailException(f"{message} Pass fail_if_finished=False to accept this.")
