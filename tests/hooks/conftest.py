@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
-import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,12 +19,13 @@ SECRET_KEY = "KEYsuperSECRETdoNotLeak123"
 CONNECTION_ID = "1293384261075731499"
 FROM_NUMBER = "+13125790015"
 FAX_ID = "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0"
-SPEC_PATH = "/work/shared/telnyx-fax-openapi.json"
+# The published contract sits next to the checkout (see tests/openapi_contract.py).
+SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "telnyx-fax-openapi.json"
 
 
+@functools.cache
 def load_spec() -> dict[str, Any]:
-    with open(os.environ.get("TELNYX_FAX_OPENAPI", SPEC_PATH)) as spec_file:
-        return json.load(spec_file)
+    return json.loads(SPEC_PATH.read_text())
 
 
 def fax_record(**overrides: Any) -> dict[str, Any]:
