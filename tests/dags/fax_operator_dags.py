@@ -43,7 +43,8 @@ with fax_dag("send_always"):
     send(wait_for_completion=True, deferrable=True, resend_policy="always")
 
 with fax_dag("sensor_times_out"):
-    send() >> FaxStatusSensor(task_id="wait", fax_id=FAX_ID, deferrable=True, poll_interval=0.2, timeout=2)
+    # Retries are allowed, so a single try proves the timeout failed the task outright.
+    send() >> FaxStatusSensor(task_id="wait", fax_id=FAX_ID, deferrable=True, poll_interval=0.2, timeout=2, **FAST)
 
 with fax_dag("send_and_cancel"):
     send() >> CancelFaxOperator(task_id="cancel", fax_id=FAX_ID)
