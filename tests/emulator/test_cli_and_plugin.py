@@ -105,14 +105,21 @@ def test_fixture_works_in_a_users_project(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
-def test_start_emulator_from_code_and_stop_by_pid() -> None:
+def test_start_emulator_from_code_and_stop_by_pid(tmp_path: Path) -> None:
     from airflow_provider_telnyx_fax.emulator import start_emulator
 
-    handle = start_emulator(speed="realistic", outcomes={"+15557770001": ["user_busy", "delivered"]})
+    event_log = tmp_path / "events.jsonl"
+    handle = start_emulator(
+        speed="realistic", outcomes={"+15557770001": ["user_busy", "delivered"]}, event_log=event_log
+    )
     try:
         assert handle.info()["speed"] == 1.0
         assert handle.outcomes()["+15557770001"] == ["user_busy", "delivered"]
         assert handle.base_url == f"{handle.root_url}/v2"
+        fax = handle.simulate_inbound("+15551230000")
+        handle.wait_for_events(fax["id"], 1)
+        first = json.loads(event_log.read_text().splitlines()[0])
+        assert (first["kind"], first["event_type"]) == ("event", "fax.receiving.started")
     finally:
         assert handle.stop() == 0
     with pytest.raises(requests.ConnectionError):
