@@ -301,8 +301,11 @@ class SendFaxOperator(BaseOperator):
             )
         self._in_flight_fax_id = fax_id
         for delay in poll_delays(self.poll_interval):
-            if end_time is not None and time.time() + delay > end_time:
-                raise FaxTimeoutError(f"Fax {fax_id} was still {fax['status']} after {self.wait_timeout}s.")
+            if end_time is not None:
+                remaining = end_time - time.time()
+                if remaining <= 0:
+                    raise FaxTimeoutError(f"Fax {fax_id} was still {fax['status']} after {self.wait_timeout}s.")
+                delay = min(delay, remaining)
             time.sleep(delay)
             fax = self.hook.get_fax(fax_id)
             if FaxStatus(fax["status"]).is_terminal:

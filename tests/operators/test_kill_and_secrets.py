@@ -63,3 +63,20 @@ def test_api_key_is_absent_from_task_logs(run_dag, telnyx_fax_emulator, airflow_
     assert telnyx_fax_emulator.api_key not in captured.out + captured.err
     assert telnyx_fax_emulator.api_key not in logs
     assert "fax" in (captured.out + captured.err).lower()
+
+
+def test_waiting_on_the_worker_past_wait_timeout_fails_the_try(telnyx_fax_emulator):
+    from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError
+
+    operator = SendFaxOperator(
+        task_id="send",
+        to=NEVER_FINISHES,
+        media_url="https://example.com/report.pdf",
+        wait_for_completion=True,
+        deferrable=False,
+        poll_interval=0.1,
+        wait_timeout=0.5,
+    )
+
+    with pytest.raises(FaxTimeoutError, match=r"still sending after 0\.5s"):
+        operator.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
