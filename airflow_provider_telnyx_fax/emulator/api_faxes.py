@@ -9,6 +9,7 @@ import secrets
 import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -91,11 +92,14 @@ async def send_fax(request: Request) -> Response:
     assert to is not None
 
     now = time.time()
+    # What the inbox shows as the fax's document (a reference, not a copy).
+    kept_document = contents[2] if contents is not None else None
     if media_name:
         media = runtime.store.live_media(media_name, now)
         if media is None:
             raise unprocessable(f"Media '{media_name}' was not found in media storage.", pointer="/media_name")
         document: DocumentInfo = inspect_document(media.content)
+        kept_document = media.content
     elif contents is not None:
         document = inspect_document(contents[2])
     else:
@@ -127,12 +131,17 @@ async def send_fax(request: Request) -> Response:
         webhook_failover_url=webhook_failover_url,
         from_display_name=display_name,
         store_media=store_media,
-        document=contents[2] if contents is not None else None,
+        document=kept_document,
         document_content_type=document.content_type,
+        document_name=contents[0] if contents is not None else media_name or _url_file_name(media_url),
     )
     runtime.store.add_fax(fax)
     runtime.dispatcher.schedule(fax)
     return json_response({"data": fax.to_api(start, runtime.root_for(request))}, 202)
+
+
+def _url_file_name(url: str | None) -> str | None:
+    return (urlsplit(url).path.rsplit("/", 1)[-1] or None) if url else None
 
 
 def _query_datetime(params: Any, key: str) -> datetime | None:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from airflow_provider_telnyx_fax.emulator import api_faxes, api_media, control
+from airflow_provider_telnyx_fax.emulator import api_faxes, api_media, control, inbox
 from airflow_provider_telnyx_fax.emulator.errors import (
     BAD_REQUEST,
     RESOURCE_NOT_FOUND,
@@ -111,6 +111,8 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     app.include_router(api_faxes.router)
     app.include_router(api_media.router)
     app.include_router(control.router)
+    # The fax inbox web page at "/" (see inbox.py).
+    app.include_router(inbox.router)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:

@@ -147,7 +147,9 @@ async def simulate_inbound(request: Request) -> Response:
     from_ = check.phone(body.fields, "from")
     to = check.phone(body.fields, "to") if "to" in body.fields else runtime.settings.from_number
     webhook_url = check.url(body.fields, "webhook_url")
-    upload = next((body.files[name] for name in ("document", "contents", "file") if name in body.files), None)
+    # An empty file part counts as no file: an HTML form with no file chosen still sends one.
+    uploads = (body.files.get(name) for name in ("document", "contents", "file"))
+    upload = next((file for file in uploads if file is not None and file[2]), None)
     document: bytes | None = upload[2] if upload else None
     content_type = upload[1] if upload else body.fields.get("content_type")
     encoded = body.fields.get("document_base64")
@@ -177,6 +179,7 @@ async def simulate_inbound(request: Request) -> Response:
         webhook_url=webhook_url,
         document=document,
         document_content_type=inspected.content_type or (str(content_type) if content_type else None),
+        document_name=upload[0] if upload else None,
         media_token=secrets.token_urlsafe(24),
         media_token_expires_at=timeline[-1].at + outcomes.INBOUND_MEDIA_URL_TTL_SECS / speed,
     )

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 # ``scope["state"]`` under this key, so a "drop" fault can close it without any response.
 TRANSPORT_STATE_KEY = "telnyx_emulator_transport"
 
+# The emulator's own pages and control API (the inbox at "/" and "/faxes/{id}", "/_emulator/..."):
+# not logged (faults and rate limits only ever apply to /v2), so the request log shows what the code under test did.
+_OWN_PREFIXES = ("/_emulator", "/faxes/")
+
 FAULT_KINDS = {
     "rate_limit": "rate_limit",
     "429": "rate_limit",
@@ -183,11 +187,11 @@ class Gateway:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_emulator"):
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(_OWN_PREFIXES) or path == "/":
             await self.app(scope, receive, send)
             return
         method: str = scope["method"]
-        path: str = scope["path"]
         started = time.time()
         clock = time.perf_counter()
         status: list[int | str] = ["no response"]

@@ -63,6 +63,11 @@ class EmulatorHandle:
         return airflow_conn_json(self.base_url, self.api_key, self.connection_id, self.from_number)
 
     @property
+    def inbox_url(self) -> str:
+        """The fax inbox web page: every fax sent and received, live, with test controls."""
+        return self.root_url + "/"
+
+    @property
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
 

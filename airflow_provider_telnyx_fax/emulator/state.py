@@ -53,6 +53,8 @@ class FaxRecord:
     store_media: bool = False
     document: bytes | None = None
     document_content_type: str | None = None
+    # The uploaded file's name (or media name, or URL's last segment): shown by the inbox, never by the API.
+    document_name: str | None = None
     # Inbound media is served from a tokenised URL that expires, like a presigned S3 URL.
     media_token: str | None = None
     media_token_expires_at: float | None = None
