@@ -85,6 +85,17 @@ class AirflowDB:
         finally:
             connection.close()
 
+    def has_dag(self, dag_id: str) -> bool:
+        """Whether the dag-processor has stored the DAG yet (False while the database is still being set up)."""
+        try:
+            return bool(self._query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id))
+        except sqlite3.Error:
+            return False
+
+    def job_type(self, job_id: int) -> str | None:
+        rows = self._query("SELECT job_type FROM job WHERE id = ?", job_id)
+        return str(rows[0][0]) if rows else None
+
     def runs(self, dag_id: str) -> list[DagRun]:
         rows = self._query("SELECT run_id, state, logical_date FROM dag_run WHERE dag_id = ? ORDER BY id", dag_id)
         return [DagRun(dag_id, run_id, state, logical_date) for run_id, state, logical_date in rows]
