@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from contextlib import asynccontextmanager
@@ -473,7 +474,30 @@ class TelnyxFaxHook(HttpHook):
     # -- async ----------------------------------------------------------------------------------
 
     async def _async_settings(self) -> tuple[str, dict[str, str], dict[str, Any]]:
-        """Base URL, headers and extras, resolved without blocking the event loop."""
+        """
+        Base URL, headers and extras, resolved without blocking the event loop.
+
+        While the loop's shared session is open, hooks on it share one resolution of the same
+        connection for up to :data:`ASYNC_SETTINGS_TTL` seconds: a triggerer starting a thousand
+        fax triggers looks the connection up once, not a thousand times (each lookup costs a
+        secrets-backend round trip and secret masking).
+        """
+        loop = asyncio.get_running_loop()
+        per_loop = _async_settings_cache.get(loop)
+        if per_loop is None:
+            per_loop = _async_settings_cache[loop] = {}
+        entry = per_loop.get(self.telnyx_conn_id)
+        if entry is None:
+            entry = per_loop[self.telnyx_conn_id] = (asyncio.Lock(), [0.0, None])
+        lock, cached = entry
+        async with lock:
+            if cached[1] is None or cached[0] <= time.monotonic():
+                cached[1] = await self._resolve_async_settings()
+                cached[0] = time.monotonic() + ASYNC_SETTINGS_TTL
+            base_url, headers, extras = cached[1]
+        return base_url, dict(headers), dict(extras)
+
+    async def _resolve_async_settings(self) -> tuple[str, dict[str, str], dict[str, Any]]:
         from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
         connection = await get_async_connection(self.telnyx_conn_id, hook=self)
@@ -489,18 +513,21 @@ class TelnyxFaxHook(HttpHook):
         import aiohttp
 
         cache = self._async_cache
-        if not cache:
-            cache["base_url"], cache["headers"], cache["extras"] = await self._async_settings()
-        url = f"{cache['base_url']}{path}"
         async with shared_client_session() as session:
+            if not cache:
+                cache["base_url"], cache["headers"], cache["extras"] = await self._async_settings()
+                cache["timeout"] = self._client_timeout()
+            url = f"{cache['base_url']}{path}"
+            headers = cache["headers"]
+            timeout = cache["timeout"]
             for attempt in range(self.max_retries + 1):
                 last_try = attempt == self.max_retries
                 try:
                     async with session.request(
-                        method, url, params=params, headers=cache["headers"], timeout=self._client_timeout()
+                        method, url, params=params, headers=headers, timeout=timeout
                     ) as response:
                         if response.status < 400:
-                            return await response.json(content_type=None)
+                            return _json_or_none(await response.read())
                         retry_after = retry_after_seconds(response.headers)
                         if response.status in RETRYABLE_STATUSES and not last_try:
                             delay = backoff_delay(
@@ -509,7 +536,7 @@ class TelnyxFaxHook(HttpHook):
                             await asyncio.sleep(delay)
                             continue
                         try:
-                            body = await response.json(content_type=None)
+                            body = _json_or_none(await response.read())
                         except ValueError:
                             body = None
                         raise api_error_for(
@@ -597,6 +624,11 @@ class TelnyxFaxHook(HttpHook):
         return {"bytes": written, "content_type": content_type.split(";")[0].strip() if content_type else None}
 
 
+def _json_or_none(body: bytes) -> Any:
+    """A response body parsed as JSON (``None`` when empty), like ``ClientResponse.json(content_type=None)``."""
+    return json.loads(body) if body.strip() else None
+
+
 def list_filters(
     direction: str | None,
     to: str | None,
@@ -633,6 +665,11 @@ def _form_value(value: Any) -> str:
     return str(value)
 
 
+# Connection settings shared by the hooks on one loop while it has a shared session, at most
+# ASYNC_SETTINGS_TTL seconds old: (lock, [expires_at, settings]) per conn id.
+ASYNC_SETTINGS_TTL = 30.0
+_async_settings_cache: dict[asyncio.AbstractEventLoop, dict[str, tuple[asyncio.Lock, list[Any]]]] = {}
+
 # One aiohttp session per event loop, shared by every hook and trigger on that loop (a triggerer runs
 # thousands of triggers on one loop); closed when the last user releases it.
 _shared_sessions: dict[asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, int]] = {}
@@ -663,6 +700,7 @@ async def shared_client_session() -> AsyncIterator[aiohttp.ClientSession]:
         session, users = _shared_sessions[loop]
         if users <= 1:
             del _shared_sessions[loop]
+            _async_settings_cache.pop(loop, None)
             await session.close()
         else:
             _shared_sessions[loop] = (session, users - 1)
