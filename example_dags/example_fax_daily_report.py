@@ -18,10 +18,12 @@ one report per day of the range::
     airflow backfill create --dag-id example_fax_daily_report --from-date 2026-01-01 --to-date 2026-01-07
 
 Re-running a day never faxes the same report twice: the report's data and PDF bytes depend only on the
-data interval, so a rerun (clearing the tasks, a retry, a backfill with ``--reprocess-behavior failed``)
-builds the identical document, and ``SendFaxOperator`` finds the fax its task instance already sent (the
-send key in ``client_state``) and adopts it instead of dialling again; a delivered day sends nothing new.
-Only a day whose fax *failed* is sent again (``resend_policy="if_failed"``, the default).
+data interval, so a rerun (a retry, clearing the tasks or the run, a backfill with
+``--reprocess-behavior completed``, which clears the existing runs) builds the identical document, and
+``SendFaxOperator`` finds the fax its task instance already sent (the send key in ``client_state``) and
+adopts it instead of dialling again; a delivered day sends nothing new. Only a day whose fax *failed* is
+sent again (``resend_policy="if_failed"``, the default). A new run of the same day (``airflow dags test``,
+a manual trigger) has a new run id and so sends a new fax.
 
 Try it against the local emulator (``bash scripts/demo.sh`` does all of this)::
 
