@@ -67,7 +67,8 @@ _PAGE_HEADERS = {
     "content-security-policy": _CSP,
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    # Not "no-referrer": with it Chromium sends "Origin: null" on form posts, which look cross-site.
+    "referrer-policy": "same-origin",
 }
 _DONE_MESSAGES = {
     "inbound": "Inbound fax simulated: it is at the top of the list.",
@@ -90,10 +91,11 @@ _templates = jinja2.Environment(
 # -- view models -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Stamp:
-    """A moment as the page shows it (UTC) and as ``<time datetime>`` carries it."""
+    """A moment as the page shows it (UTC): in full, as a clock time for the list, and for ``<time datetime>``."""
 
     iso: str
     text: str
+    clock: str
 
     @classmethod
     def of(cls, epoch: float) -> Stamp:
@@ -102,6 +104,7 @@ class Stamp:
         return cls(
             iso=moment.strftime("%Y-%m-%dT%H:%M:%S") + millis + "Z",
             text=moment.strftime("%Y-%m-%d %H:%M:%S") + millis,
+            clock=moment.strftime("%H:%M:%S") + millis,
         )
 
 
