@@ -38,7 +38,7 @@ def result_for_finished_fax(
     message = f"Fax {fax.get('id')} to {fax.get('to')} failed: {reason or 'no failure_reason given'} ({kind.value})"
     if kind is FailureKind.PERMANENT:
         raise AirflowFailException(f"{message}; not retrying, a retry cannot fix it.")
-    raise AirflowException(f"{message}; a retry of this task will dial again.")
+    raise AirflowException(f"{message}; the task fails so its retries can act (a send task redials).")
 
 
 def checked_event(event: Any, fax_id: str) -> dict[str, Any]:

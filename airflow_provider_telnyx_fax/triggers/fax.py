@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_telnyx_fax.exceptions import (
+    TelnyxAPIError,
+    TelnyxNotFoundError,
+    TelnyxRateLimitError,
+    TelnyxServerError,
+    TelnyxTransportError,
+)
 from airflow_provider_telnyx_fax.models import FaxStatus, poll_delays
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
+    from types import ModuleType
+
+HOOK_MODULE = "airflow_provider_telnyx_fax.hooks.fax"
+# Failures a later check may not see: worth waiting out, up to max_consecutive_errors in a row.
+TRANSIENT_ERRORS = (TelnyxRateLimitError, TelnyxServerError, TelnyxTransportError)
 
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
 
@@ -67,50 +81,91 @@ class FaxStatusTrigger(BaseTrigger):
         return TriggerEvent({"status": status, "fax_id": self.fax_id, "fax": fax, "message": message})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_telnyx_fax.exceptions import (
-            TelnyxAPIError,
-            TelnyxNotFoundError,
-            TelnyxRateLimitError,
-            TelnyxServerError,
-            TelnyxTransportError,
-        )
-        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook, shared_client_session
+        hooks = await import_hook_module()
+        # One request per check: the polling loop owns the backoff, so it can count failures across checks.
+        hook = hooks.TelnyxFaxHook(self.telnyx_conn_id, max_retries=0)
+        last_seen: dict[str, Any] | None = None
 
-        # One request per check: this loop owns the backoff, so it can count failures across checks.
-        hook = TelnyxFaxHook(self.telnyx_conn_id, max_retries=0)
-        consecutive_errors = 0
-        fax: dict[str, Any] | None = None
-        async with shared_client_session():
-            for delay in poll_delays(self.poll_interval):
-                try:
-                    fax = await hook.aget_fax(self.fax_id)
-                except TelnyxNotFoundError:
-                    yield self._event("error", None, f"Telnyx has no fax with id '{self.fax_id}'.")
-                    return
-                except (TelnyxRateLimitError, TelnyxServerError, TelnyxTransportError) as error:
-                    consecutive_errors += 1
-                    if consecutive_errors > self.max_consecutive_errors:
-                        message = f"Gave up on fax {self.fax_id} after {consecutive_errors} failed checks: {error}"
-                        yield self._event("error", fax, message)
-                        return
-                    self.log.warning("Checking fax %s failed (%s); will try again", self.fax_id, error)
-                    delay = max(delay, getattr(error, "retry_after", None) or 0.0)
-                except TelnyxAPIError as error:
-                    yield self._event("error", fax, f"Checking fax {self.fax_id} failed: {error}")
-                    return
-                else:
-                    consecutive_errors = 0
-                    status = FaxStatus(fax["status"])
-                    if status.is_terminal:
-                        yield self._event(status.value, fax, f"Fax {self.fax_id} is {status.value}.")
-                        return
-                    self.log.info("Fax %s is %s", self.fax_id, status.value)
-                if self.end_time is not None:
-                    remaining = self.end_time - time.time()
-                    if remaining <= 0:
-                        last = fax["status"] if fax else "unknown"
-                        message = f"Fax {self.fax_id} was still {last} when the wait timed out."
-                        yield self._event("timeout", fax, message)
-                        return
-                    delay = min(delay, remaining)
-                await asyncio.sleep(delay)
+        async def check() -> TriggerEvent | None:
+            nonlocal last_seen
+            try:
+                fax = await hook.aget_fax(self.fax_id)
+            except TelnyxNotFoundError:
+                return self._event("error", None, f"Telnyx has no fax with id '{self.fax_id}'.")
+            last_seen = fax
+            status = FaxStatus(fax["status"])
+            if status.is_terminal:
+                return self._event(status.value, fax, f"Fax {self.fax_id} is {status.value}.")
+            self.log.info("Fax %s is %s", self.fax_id, status.value)
+            return None
+
+        def timed_out() -> TriggerEvent:
+            last = last_seen["status"] if last_seen else "unknown"
+            return self._event("timeout", last_seen, f"Fax {self.fax_id} was still {last} when the wait timed out.")
+
+        async with hooks.shared_client_session():
+            yield await poll_until_event(
+                check,
+                poll_interval=self.poll_interval,
+                end_time=self.end_time,
+                max_consecutive_errors=self.max_consecutive_errors,
+                on_error=lambda message: self._event("error", last_seen, message),
+                on_timeout=timed_out,
+                subject=f"fax {self.fax_id}",
+                log=self.log,
+            )
+
+
+async def import_hook_module() -> ModuleType:
+    """
+    The hook module, imported off the event loop the first time.
+
+    Its first import (requests, aiohttp, providers-http) takes about a second, which would stall
+    every other trigger sharing the triggerer's loop.
+    """
+    if HOOK_MODULE in sys.modules:
+        return sys.modules[HOOK_MODULE]
+    return await asyncio.to_thread(importlib.import_module, HOOK_MODULE)
+
+
+async def poll_until_event(
+    check: Callable[[], Awaitable[TriggerEvent | None]],
+    *,
+    poll_interval: float,
+    end_time: float | None,
+    max_consecutive_errors: int,
+    on_error: Callable[[str], TriggerEvent],
+    on_timeout: Callable[[], TriggerEvent],
+    subject: str,
+    log: Any,
+) -> TriggerEvent:
+    """
+    Call ``check`` on the polling schedule until it returns an event, then return that event.
+
+    Rate limits, 5xx and unreachable checks are tolerated ``max_consecutive_errors`` times in a row
+    (waiting at least as long as Telnyx asks); any other API error, or the deadline, ends the wait
+    with ``on_error`` / ``on_timeout``.
+    """
+    consecutive_errors = 0
+    for delay in poll_delays(poll_interval):
+        try:
+            event = await check()
+        except TRANSIENT_ERRORS as error:
+            consecutive_errors += 1
+            if consecutive_errors > max_consecutive_errors:
+                return on_error(f"Gave up on {subject} after {consecutive_errors} failed checks: {error}")
+            log.warning("Checking %s failed (%s); will try again", subject, error)
+            delay = max(delay, getattr(error, "retry_after", None) or 0.0)
+        except TelnyxAPIError as error:
+            return on_error(f"Checking {subject} failed: {error}")
+        else:
+            consecutive_errors = 0
+            if event is not None:
+                return event
+        if end_time is not None:
+            remaining = end_time - time.time()
+            if remaining <= 0:
+                return on_timeout()
+            delay = min(delay, remaining)
+        await asyncio.sleep(delay)
+    raise AssertionError("unreachable: poll_delays never ends")

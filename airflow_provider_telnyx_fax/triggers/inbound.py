@@ -7,21 +7,25 @@ import json
 import os
 import re
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
-from airflow_provider_telnyx_fax.models import FaxStatus, poll_delays
+from airflow_provider_telnyx_fax.models import FaxStatus
+from airflow_provider_telnyx_fax.triggers.fax import (
+    DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    TRANSIENT_ERRORS,
+    import_hook_module,
+    poll_until_event,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
 
-DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
 # An inbound fax still in progress after this long is treated as abandoned, so it stops holding
 # the event trigger's watermark back (a fax call lasts minutes, not hours).
 MAX_RECEIVE_SECONDS = 3600.0
@@ -54,12 +58,6 @@ async def list_inbound(
         # A fax arriving mid-walk shifts the newest-first pages by one; the id keeps it single.
         faxes[fax["id"]] = fax
     return sorted(faxes.values(), key=lambda fax: (parse_time(fax["created_at"]), fax["id"]))
-
-
-def _transient_errors() -> tuple[type[Exception], ...]:
-    from airflow_provider_telnyx_fax.exceptions import TelnyxRateLimitError, TelnyxServerError, TelnyxTransportError
-
-    return TelnyxRateLimitError, TelnyxServerError, TelnyxTransportError
 
 
 class InboundFaxTrigger(BaseTrigger):
@@ -125,45 +123,36 @@ class InboundFaxTrigger(BaseTrigger):
         return TriggerEvent({"status": status, "faxes": faxes, "to": self.to, "since": self.since, "message": message})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_telnyx_fax.exceptions import TelnyxAPIError
-        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook, shared_client_session
-
-        # One request per page and check: this loop owns the backoff and counts failures across checks.
-        hook = TelnyxFaxHook(self.telnyx_conn_id, max_retries=0)
+        hooks = await import_hook_module()
+        # One request per page and check: the polling loop owns the backoff and counts failures across checks.
+        hook = hooks.TelnyxFaxHook(self.telnyx_conn_id, max_retries=0)
         where = f"to {self.to}" if self.to else "on the account"
-        consecutive_errors = 0
-        async with shared_client_session():
-            for delay in poll_delays(self.poll_interval):
-                try:
-                    faxes = await list_inbound(
-                        hook, to=self.to, created_at_gte=self.since, created_at_lt=self.until, page_size=self.page_size
-                    )
-                except _transient_errors() as error:
-                    consecutive_errors += 1
-                    if consecutive_errors > self.max_consecutive_errors:
-                        message = f"Gave up listing inbound faxes after {consecutive_errors} failed checks: {error}"
-                        yield self._event("error", [], message)
-                        return
-                    self.log.warning("Listing inbound faxes failed (%s); will try again", error)
-                    delay = max(delay, getattr(error, "retry_after", None) or 0.0)
-                except TelnyxAPIError as error:
-                    yield self._event("error", [], f"Listing inbound faxes failed: {error}")
-                    return
-                else:
-                    consecutive_errors = 0
-                    received = [fax for fax in faxes if fax.get("status") == FaxStatus.RECEIVED.value]
-                    if received:
-                        message = f"{len(received)} fax(es) received {where} since {self.since}."
-                        yield self._event("received", received, message)
-                        return
-                    self.log.info("No fax received %s since %s yet (%d in progress)", where, self.since, len(faxes))
-                if self.end_time is not None:
-                    remaining = self.end_time - time.time()
-                    if remaining <= 0:
-                        yield self._event("timeout", [], f"No fax was received {where} since {self.since} in time.")
-                        return
-                    delay = min(delay, remaining)
-                await asyncio.sleep(delay)
+
+        async def check() -> TriggerEvent | None:
+            faxes = await list_inbound(
+                hook, to=self.to, created_at_gte=self.since, created_at_lt=self.until, page_size=self.page_size
+            )
+            received = [fax for fax in faxes if fax.get("status") == FaxStatus.RECEIVED.value]
+            if received:
+                return self._event(
+                    "received", received, f"{len(received)} fax(es) received {where} since {self.since}."
+                )
+            self.log.info("No fax received %s since %s yet (%d in progress)", where, self.since, len(faxes))
+            return None
+
+        async with hooks.shared_client_session():
+            yield await poll_until_event(
+                check,
+                poll_interval=self.poll_interval,
+                end_time=self.end_time,
+                max_consecutive_errors=self.max_consecutive_errors,
+                on_error=lambda message: self._event("error", [], message),
+                on_timeout=lambda: self._event(
+                    "timeout", [], f"No fax was received {where} since {self.since} in time."
+                ),
+                subject=f"inbound faxes {where}",
+                log=self.log,
+            )
 
 
 class StateStore(Protocol):
@@ -366,17 +355,16 @@ class InboundFaxEventTrigger(BaseEventTrigger):
         return MemoryStateStore()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook, shared_client_session
-
+        hooks = await import_hook_module()
         store = self.state_store()
         state = await store.load()
         if state is None:
             state = {"watermark": self.since or format_time(datetime.now(timezone.utc)), "seen": []}
             await store.save(state)
-        hook = TelnyxFaxHook(self.telnyx_conn_id, max_retries=0)
+        hook = hooks.TelnyxFaxHook(self.telnyx_conn_id, max_retries=0)
         uncommitted: dict[str, Any] | None = None
         consecutive_errors = 0
-        async with shared_client_session():
+        async with hooks.shared_client_session():
             while True:
                 if uncommitted is not None:
                     # One poll after yielding: the triggerer has persisted those events by now.
@@ -387,7 +375,7 @@ class InboundFaxEventTrigger(BaseEventTrigger):
                     faxes = await list_inbound(
                         hook, to=self.to, created_at_gte=state["watermark"], page_size=self.page_size
                     )
-                except _transient_errors() as error:
+                except TRANSIENT_ERRORS as error:
                     consecutive_errors += 1
                     log = self.log.error if consecutive_errors > self.max_consecutive_errors else self.log.warning
                     log("Listing inbound faxes failed %d time(s) in a row: %s", consecutive_errors, error)
