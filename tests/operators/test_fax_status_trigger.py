@@ -162,3 +162,32 @@ async def test_many_triggers_share_one_http_session(telnyx_fax_emulator, monkeyp
     assert {events[0]["status"] for events in results} == {status}
     assert len(created) == 1
     assert created[0].closed
+
+
+def test_first_trigger_in_a_fresh_triggerer_imports_the_hook_without_stalling_the_loop():
+    import subprocess
+    import sys
+
+    # A fresh interpreter, like a triggerer that has not loaded the hook yet: asyncio's debug mode
+    # reports any step of the loop that runs longer than slow_callback_duration.
+    script = """
+import asyncio, logging, sys
+from airflow_provider_telnyx_fax.triggers.fax import HOOK_MODULE, import_hook_module
+assert HOOK_MODULE not in sys.modules
+slow = []
+class Catch(logging.Handler):
+    def emit(self, record):
+        if "took" in record.getMessage():
+            slow.append(record.getMessage())
+logging.getLogger("asyncio").addHandler(Catch())
+async def main():
+    asyncio.get_running_loop().slow_callback_duration = 0.25
+    module = await import_hook_module()
+    assert hasattr(module, "TelnyxFaxHook")
+asyncio.run(main(), debug=True)
+print("SLOW" if slow else "OK", slow)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OK"), result.stdout
