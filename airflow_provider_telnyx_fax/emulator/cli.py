@@ -128,6 +128,7 @@ def banner(runtime: Runtime) -> str:
         f"  Speed:           {info['speed']:g}x real time",
         f"  Webhook key:     {info['public_key']}   (base64 Ed25519 public key)",
         f"  Control API:     {info['root_url']}/_emulator/info",
+        f"  Fax inbox:       {info['root_url']}/   (open in a browser)",
     ]
     if info["event_log"]:
         lines.append(f"  Event log:       {info['event_log']}")

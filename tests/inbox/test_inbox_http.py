@@ -242,3 +242,13 @@ def test_content_disposition_is_safe_for_any_file_name() -> None:
     assert "\r" not in header
     assert "\n" not in header
     assert header.startswith('inline; filename="a_b__c_d__.pdf"; filename*=UTF-8')
+
+
+def test_cli_banner_prints_the_inbox_address() -> None:
+    from airflow_provider_telnyx_fax.emulator.app import Runtime
+    from airflow_provider_telnyx_fax.emulator.cli import banner
+    from airflow_provider_telnyx_fax.emulator.settings import EmulatorSettings
+
+    runtime = Runtime(EmulatorSettings())
+    runtime.root_url = "http://127.0.0.1:8089"
+    assert "Fax inbox:       http://127.0.0.1:8089/ " in banner(runtime)
