@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 from contextlib import asynccontextmanager
@@ -106,6 +107,20 @@ def api_error_for(
     return error
 
 
+def _read_environment_once(session: requests.Session, base_url: str) -> None:
+    """
+    Apply the proxy and CA-bundle environment variables to the session once, then stop requests re-reading them.
+
+    With ``trust_env`` on, requests scans every environment variable for proxies on each request (a
+    quarter of a send's CPU) and may replace our bearer token with ``~/.netrc`` credentials.
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if ca_bundle:
+        session.verify = ca_bundle
+    session.trust_env = False
+
+
 class _NoAnswer(Exception):
     """A request that must not repeat left this machine, and no usable answer came back."""
 
@@ -184,6 +199,7 @@ class TelnyxFaxHook(HttpHook):
             self._extras = dict(connection.extra_dejson)
             session = requests.Session()
             session.headers.update(self._default_headers(connection.password))
+            _read_environment_once(session, self.base_url)
             self._session = self._configure_session_from_mount_adapters(session)
         if headers:
             self._session.headers.update(headers)
