@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import random
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 HOOK_MODULE = "airflow_provider_telnyx_fax.hooks.fax"
-# Failures a later check may not see: worth waiting out, up to max_consecutive_errors in a row.
+# Failures a later check may not see: worth waiting out (outages up to max_consecutive_errors in a row).
 TRANSIENT_ERRORS = (TelnyxRateLimitError, TelnyxServerError, TelnyxTransportError)
+# After n rate-limited checks in a row the wait is spread over [1, 1 + n] times what Telnyx asked.
+MAX_RATE_LIMIT_SPREAD = 6
 
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
 
@@ -142,14 +145,22 @@ async def poll_until_event(
     """
     Call ``check`` on the polling schedule until it returns an event, then return that event.
 
-    Rate limits, 5xx and unreachable checks are tolerated ``max_consecutive_errors`` times in a row
-    (waiting at least as long as Telnyx asks); any other API error, or the deadline, ends the wait
-    with ``on_error`` / ``on_timeout``.
+    5xx and unreachable checks are tolerated ``max_consecutive_errors`` times in a row. A rate limit
+    is Telnyx pacing us, not failing, so it never counts towards giving up: the wait honours
+    ``Retry-After`` / ``x-ratelimit-reset`` and is spread wider after each refusal in a row, so
+    triggers refused together do not all come back together. Any other API error, or the deadline,
+    ends the wait with ``on_error`` / ``on_timeout``.
     """
     consecutive_errors = 0
+    rate_limited_in_a_row = 0
     for delay in poll_delays(poll_interval):
         try:
             event = await check()
+        except TelnyxRateLimitError as error:
+            rate_limited_in_a_row += 1
+            wait = max(delay, getattr(error, "retry_after", None) or 0.0)
+            delay = wait * random.uniform(1.0, 1.0 + min(rate_limited_in_a_row, MAX_RATE_LIMIT_SPREAD))
+            log.info("Telnyx rate-limited checking %s; waiting %.1fs", subject, delay)
         except TRANSIENT_ERRORS as error:
             consecutive_errors += 1
             if consecutive_errors > max_consecutive_errors:
@@ -159,7 +170,7 @@ async def poll_until_event(
         except TelnyxAPIError as error:
             return on_error(f"Checking {subject} failed: {error}")
         else:
-            consecutive_errors = 0
+            consecutive_errors = rate_limited_in_a_row = 0
             if event is not None:
                 return event
         if end_time is not None:

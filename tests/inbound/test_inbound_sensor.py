@@ -189,5 +189,9 @@ def test_sensor_in_a_dag_defers_for_real_and_returns_the_faxes(run_dag, emulator
     sender.join(10)
 
     assert result.task_states == {"wait_for_faxes": "success"}
-    assert ids(result.xcom("wait_for_faxes")) == ids(arrived)
+    # The trigger fires on the first received fax; the second may still be arriving at that moment.
+    returned = result.xcom("wait_for_faxes")
+    assert returned
+    assert set(ids(returned)) <= set(ids(arrived))
+    assert {fax["status"] for fax in returned} == {"received"}
     assert emulator.request_count("GET", "/v2/faxes") >= 2

@@ -95,6 +95,16 @@ async def test_tolerates_three_consecutive_503s(telnyx_fax_emulator):
     assert telnyx_fax_emulator.request_count("GET", "/v2/faxes/*") >= 4
 
 
+async def test_rate_limits_are_waited_out_and_never_count_towards_giving_up(telnyx_fax_emulator):
+    fax_id = send()
+    telnyx_fax_emulator.add_fault("GET", "/v2/faxes/*", "429", count=6, retry_after=0.05)
+
+    [event] = await collect(trigger_for(fax_id, max_consecutive_errors=2))
+
+    assert event["status"] == "delivered"
+    assert telnyx_fax_emulator.request_count("GET", "/v2/faxes/*") >= 7
+
+
 async def test_gives_up_after_too_many_consecutive_errors(telnyx_fax_emulator):
     fax_id = send()
     telnyx_fax_emulator.add_fault("GET", "/v2/faxes/*", "503", count=10)
