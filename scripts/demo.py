@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("Fax:           none was sent")
         print(f"Event log:     {event_log}")
-        print(f"Web inbox:     {emulator.root_url}/")
+        inbox_hint = "" if args.keep_emulator else "  (up while the demo runs; add --keep-emulator to browse it after)"
+        print(f"Web inbox:     {emulator.root_url}/{inbox_hint}")
         print(f"Airflow log:   {run_log}")
         if outcome and outcome.get("pages") is not None and fax is not None and outcome["pages"] != fax["page_count"]:
             print(f"Warning: the report had {outcome['pages']} pages but the fax carried {fax['page_count']}.")
