@@ -164,8 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("Fax:           none was sent")
         print(f"Event log:     {event_log}")
-        inbox_hint = "" if args.keep_emulator else "  (up while the demo runs; add --keep-emulator to browse it after)"
-        print(f"Web inbox:     {emulator.root_url}/{inbox_hint}")
+        print(f"Web inbox:     {emulator.root_url}/")
         print(f"Airflow log:   {run_log}")
         if outcome and outcome.get("pages") is not None and fax is not None and outcome["pages"] != fax["page_count"]:
             print(f"Warning: the report had {outcome['pages']} pages but the fax carried {fax['page_count']}.")
@@ -174,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         if not delivered:
             print(f"\nThe demo run did not deliver the fax. Last lines of {run_log}:")
             print("\n".join(run_log.read_text(errors="replace").splitlines()[-25:]))
-        if args.keep_emulator:
+        if not args.keep_emulator:
+            print("\nThe emulator and its inbox stop now; run with --keep-emulator to browse the inbox afterwards.")
+        else:
             print(f"\nThe emulator keeps running at {emulator.root_url}/ ; press Ctrl-C to stop it.")
             try:
                 while True:
