@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Creates (or reuses) .venv with the pinned development environment from requirements/dev.lock.
 # Sourced by scripts/demo.sh and scripts/test.sh; needs only python3 (3.10+) and pip.
+# VENV_NAME and LOCK_FILE select another environment (scripts/test-minimum.sh uses the oldest versions).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="$repo_root/.venv"
+venv="$repo_root/${VENV_NAME:-.venv}"
+lock="$repo_root/${LOCK_FILE:-requirements/dev.lock}"
 python_bin="${PYTHON:-python3}"
 stamp="$venv/.installed-from"
-wanted="$(cat "$repo_root/requirements/dev.lock" "$repo_root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+wanted="$(cat "$lock" "$repo_root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "==> creating $venv"
   "$python_bin" -m venv "$venv"
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "==> installing the pinned environment (requirements/dev.lock)"
+  echo "==> installing the pinned environment (${lock#"$repo_root"/})"
   # uv resolves and installs the ~160 pinned wheels in seconds where pip takes minutes.
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
-  "$venv/bin/python" -m uv pip install --quiet --python "$venv/bin/python" -r "$repo_root/requirements/dev.lock"
+  "$venv/bin/python" -m uv pip install --quiet --python "$venv/bin/python" -r "$lock"
   "$venv/bin/python" -m uv pip install --quiet --python "$venv/bin/python" --no-deps -e "$repo_root"
   echo "$wanted" > "$stamp"
 fi
