@@ -223,13 +223,16 @@ class SendFaxOperator(BaseOperator):
 
     # -- no accidental duplicates ----------------------------------------------------------------
 
-    def _find_previous_send(self, key: SendKey) -> dict[str, Any] | None:
-        """The fax this task instance already sent, if the resend policy says to keep it."""
+    def _sent_with_key(self, key: SendKey) -> list[dict[str, Any]]:
+        """The faxes carrying this task instance's send key within the lookback, newest first."""
+        since = (datetime.now(timezone.utc) - self.reconcile_lookback).isoformat()
+        return find_sent_faxes(self.hook.list_faxes(direction="outbound", to=self.to, created_at_gte=since), key)
+
+    def _fax_to_keep(self, sent: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Which earlier fax, if any, the resend policy says stands for this send."""
         if self.resend_policy == "always":
             return None
-        since = (datetime.now(timezone.utc) - self.reconcile_lookback).isoformat()
-        faxes = self.hook.list_faxes(direction="outbound", to=self.to, created_at_gte=since)
-        for fax in find_sent_faxes(faxes, key):
+        for fax in sent:
             if self.resend_policy == "never" or fax["status"] != FaxStatus.FAILED.value:
                 return fax
         return None
@@ -237,7 +240,8 @@ class SendFaxOperator(BaseOperator):
     def _adopt_or_send(self, key: SendKey, fields: dict[str, Any], document: LocalDocument | None) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.exceptions import TelnyxOutcomeUnknownError
 
-        previous = self._find_previous_send(key)
+        sent_before = self._sent_with_key(key)
+        previous = self._fax_to_keep(sent_before)
         if previous is not None:
             self.log.info(
                 "Fax %s to %s was already sent by this task instance (status %s); not sending again.",
@@ -253,10 +257,12 @@ class SendFaxOperator(BaseOperator):
         except TelnyxOutcomeUnknownError as error:
             self.log.warning("%s Looking for it before sending again.", error)
             time.sleep(SETTLE_SECONDS_AFTER_UNKNOWN_OUTCOME)
-            previous = self._find_previous_send(key)
-            if previous is not None:
-                self.log.info("Telnyx did accept fax %s; using it.", previous["id"])
-                return previous
+            # Whatever the resend policy, a fax with this key that was not there before is the one just sent.
+            known = {fax["id"] for fax in sent_before}
+            accepted = [fax for fax in self._sent_with_key(key) if fax["id"] not in known]
+            if accepted:
+                self.log.info("Telnyx did accept fax %s; using it.", accepted[0]["id"])
+                return accepted[0]
             try:
                 return self._send(fields)
             except TelnyxOutcomeUnknownError as again:

@@ -83,6 +83,16 @@ def test_lost_response_on_send_adopts_the_fax_telnyx_created(run_dag, telnyx_fax
     assert telnyx_fax_emulator.request_count("POST", "/v2/faxes") == 1
 
 
+def test_lost_response_with_resend_policy_always_still_sends_once(run_dag, telnyx_fax_emulator):
+    telnyx_fax_emulator.add_fault("POST", "/v2/faxes", "drop", count=1)
+
+    result = run_dag("send_always", conf={"to": DELIVERS, "media_url": MEDIA_URL})
+
+    assert result.task_states == {"send": "success"}
+    [fax] = faxes_to(telnyx_fax_emulator, DELIVERS)
+    assert result.xcom("send", "fax_id") == fax["id"]
+
+
 def test_rerun_of_a_delivered_task_sends_nothing_new(run_dag, telnyx_fax_emulator):
     logical_date = datetime(2026, 3, 1, tzinfo=timezone.utc)
     conf = {"to": DELIVERS, "media_url": MEDIA_URL}
