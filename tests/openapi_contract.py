@@ -1,4 +1,4 @@
-"""Check HTTP traffic against the published Telnyx Fax API contract (``../shared/telnyx-fax-openapi.json``).
+"""Check HTTP traffic against the published Telnyx Fax API contract (``contract/telnyx-fax-openapi.json``).
 
 Shared by the emulator tests and the hook tests. Any base URL works: ``http://127.0.0.1:PORT/v2/...``
 is mapped onto the spec's server ``https://api.telnyx.com/v2``.
@@ -8,7 +8,7 @@ What is checked beyond the file itself:
 - Strict objects. The spec's ``Fax``, ``MediaResource``, ``PaginationMeta`` and error objects do not
   forbid extra properties, so a typo'd field would pass unnoticed. We validate against a copy where
   they do (``additionalProperties: false``), allowing only the newer fields the SDK documents
-  (see ``telnyx-fax-openapi.SOURCE.md``): nullable ``failure_reason`` / ``internal_failure_reason``
+  (see ``contract/SOURCE.md``): nullable ``failure_reason`` / ``internal_failure_reason``
   on ``Fax``; on the ``fax.failed`` webhook, ``failure_reason`` as a free string plus
   ``internal_failure_reason``. Pass ``strict=False`` for the file exactly as published.
 - Nested deepObject query parameters. openapi-core (0.23) parses only one bracket level
@@ -36,7 +36,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 if TYPE_CHECKING:
     import requests
 
-SPEC_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "telnyx-fax-openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "contract" / "telnyx-fax-openapi.json"
 SPEC_HOST = "https://api.telnyx.com"
 API_PREFIX = "/v2"
 

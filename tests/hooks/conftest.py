@@ -19,8 +19,8 @@ SECRET_KEY = "KEYsuperSECRETdoNotLeak123"
 CONNECTION_ID = "1293384261075731499"
 FROM_NUMBER = "+13125790015"
 FAX_ID = "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0"
-# The published contract sits next to the checkout (see tests/openapi_contract.py).
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "telnyx-fax-openapi.json"
+# The published contract, kept in the repository (see tests/openapi_contract.py).
+SPEC_PATH = Path(__file__).resolve().parents[2] / "contract" / "telnyx-fax-openapi.json"
 
 
 @functools.cache
