@@ -67,23 +67,23 @@ def load_document(media_path: Any) -> LocalDocument:
     if suffix not in CONTENT_TYPES:
         supported = ", ".join(sorted({ext.lstrip(".").upper() for ext in CONTENT_TYPES}))
         raise TelnyxFaxValidationError(
-            "media_path", f"{media_path} is not a format Telnyx can fax; use one of {supported}"
+            "media_path",
+            f"the file's type ({suffix or 'no extension'}) is not one Telnyx can fax; use one of {supported}",
         )
     if not path.exists() or not path.is_file():
-        raise TelnyxFaxValidationError("media_path", f"{media_path} does not exist or is not a file")
+        raise TelnyxFaxValidationError("media_path", "no file at the given path; check the path and its template")
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
         raise TelnyxFaxValidationError(
             "media_path",
-            f"{media_path} is {size / 1024 / 1024:.1f} MB, over the 20 MB upload limit; "
-            "host it and pass media_url instead",
+            f"the file is {size / 1024 / 1024:.1f} MB, over the 20 MB upload limit; host it and pass media_url instead",
         )
     content = path.read_bytes()
-    pages = count_pdf_pages(content, str(media_path)) if suffix == ".pdf" else None
+    pages = count_pdf_pages(content) if suffix == ".pdf" else None
     return LocalDocument(filename=path.name, content=content, content_type=CONTENT_TYPES[suffix], pages=pages)
 
 
-def count_pdf_pages(content: bytes, label: str) -> int:
+def count_pdf_pages(content: bytes, label: str = "the PDF") -> int:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 

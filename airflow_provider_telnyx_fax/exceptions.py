@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_telnyx_fax.privacy import mask_number, mask_numbers_in
+
 
 @dataclass(frozen=True)
 class TelnyxErrorDetail:
@@ -68,7 +70,12 @@ class TelnyxFaxValidationError(TelnyxFaxError, ValueError):
 
 
 class TelnyxAPIError(TelnyxFaxError):
-    """Telnyx answered with an error status."""
+    """
+    Telnyx answered with an error status.
+
+    ``retry_after`` is the wait Telnyx asked for (``Retry-After`` / ``x-ratelimit-reset``), in
+    seconds, or ``None``. Numbers Telnyx echoes in its error details are masked in the message.
+    """
 
     action = "Telnyx rejected the request"
 
@@ -81,8 +88,10 @@ class TelnyxAPIError(TelnyxFaxError):
         path: str = "",
         hint: str = "",
         action: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
+        self.retry_after = retry_after
         self.errors = errors or []
         self.method = method
         self.path = path
@@ -97,7 +106,7 @@ class TelnyxAPIError(TelnyxFaxError):
 
     def _message(self) -> str:
         code = f", code {self.codes[0]}" if self.codes else ""
-        details = "; ".join(error.describe() for error in self.errors) or f"HTTP {self.status}"
+        details = mask_numbers_in("; ".join(error.describe() for error in self.errors)) or f"HTTP {self.status}"
         message = f"{self.action} ({self.status}{code}): {details}"
         return f"{message}. {self.hint}" if self.hint else message
 
@@ -136,7 +145,7 @@ class TelnyxOutcomeUnknownError(TelnyxFaxError):
         self.sent_at = sent_at
         self.reason = reason
         super().__init__(
-            f"The outcome of sending a fax to {to} is unknown ({reason}): Telnyx may have accepted it. "
+            f"The outcome of sending a fax to {mask_number(to)} is unknown ({reason}): Telnyx may have accepted it. "
             "Look it up before sending again; it was sent at "
             f"{sent_at}."
         )

@@ -6,7 +6,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Mapping
 
 
 class FaxStatus(str, Enum):
@@ -110,21 +110,3 @@ def classify_failure(
     if reason is None:
         return FailureKind.RETRYABLE
     return FAILURE_REASONS.get(reason, FailureKind.RETRYABLE)
-
-
-FIRST_POLL_SECONDS = 5.0
-POLL_GROWTH = 1.5
-
-
-def poll_delays(poll_interval: float) -> Iterator[float]:
-    """
-    Seconds to wait before each status check: 5 s, then growing by half up to ``poll_interval``.
-
-    A fax takes from half a minute to many minutes, so early checks catch quick outcomes (a busy
-    line, a bad number) and later ones settle at ``poll_interval``, which bounds how late the end
-    is noticed.
-    """
-    delay = min(FIRST_POLL_SECONDS, poll_interval)
-    while True:
-        yield delay
-        delay = min(poll_interval, delay * POLL_GROWTH)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_telnyx_fax.models import FailureKind, FaxStatus, classify_failure
+from airflow_provider_telnyx_fax.privacy import mask_number, mask_numbers_in
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -35,7 +36,8 @@ def result_for_finished_fax(
         return fax
     reason = fax.get("failure_reason")
     kind = classify_failure(reason, retryable_reasons=retryable_reasons, permanent_reasons=permanent_reasons)
-    message = f"Fax {fax.get('id')} to {fax.get('to')} failed: {reason or 'no failure_reason given'} ({kind.value})"
+    shown_reason = reason or "no failure_reason given"
+    message = f"Fax {fax.get('id')} to {mask_number(fax.get('to'))} failed: {shown_reason} ({kind.value})"
     if kind is FailureKind.PERMANENT:
         raise AirflowFailException(f"{message}; not retrying, a retry cannot fix it.")
     raise AirflowException(f"{message}; the task fails so its retries can act (a send task redials).")
@@ -44,9 +46,16 @@ def result_for_finished_fax(
 def checked_event(event: Any, fax_id: str) -> dict[str, Any]:
     """Refuse an empty, malformed or unknown trigger event before acting on it."""
     if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-        raise AirflowException(f"Received an empty or unknown event while waiting for fax {fax_id}: {event!r}")
+        raise AirflowException(
+            f"Received an empty or unknown event while waiting for fax {fax_id}: {describe_event(event)}"
+        )
     if event.get("fax_id") != fax_id:
         raise AirflowException(
-            f"Received an event for fax {event.get('fax_id')!r} while waiting for fax {fax_id}: {event!r}"
+            f"Received an event for fax {event.get('fax_id')!r} while waiting for fax {fax_id}: {describe_event(event)}"
         )
     return event
+
+
+def describe_event(event: Any) -> str:
+    """A trigger event as it may appear in a message: numbers masked, cut short."""
+    return mask_numbers_in(repr(event)[:500])

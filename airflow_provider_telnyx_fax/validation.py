@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+from airflow_provider_telnyx_fax.privacy import mask_number
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,7 +25,7 @@ def check_e164(field: str, value: Any) -> str:
     if not isinstance(value, str) or not E164.match(value):
         raise TelnyxFaxValidationError(
             field,
-            f"{value!r} is not an E.164 number; write it as + country code and number, e.g. +13125550123",
+            f"{mask_number(value)!r} is not an E.164 number; write it as + country code and number, e.g. +13125550123",
         )
     return value
 
@@ -35,7 +36,8 @@ def check_destination(value: Any) -> str:
         return value
     raise TelnyxFaxValidationError(
         "to",
-        f"{value!r} is neither an E.164 number (e.g. +13125550123) nor a SIP URI (e.g. sip:fax@example.com)",
+        f"{mask_number(value)!r} is neither an E.164 number (e.g. +13125550123) "
+        "nor a SIP URI (e.g. sip:fax@example.com)",
     )
 
 
@@ -47,7 +49,7 @@ def check_client_state(value: Any) -> str:
     except (binascii.Error, ValueError):
         raise TelnyxFaxValidationError(
             "client_state",
-            f"{value!r} is not valid base64; encode it first, e.g. base64.b64encode(b'...').decode()",
+            "is not valid base64; encode it first, e.g. base64.b64encode(b'...').decode()",
         ) from None
     return value
 

@@ -3,7 +3,7 @@
 A 3-page fax on a realistic line takes 2 s queued + 3 s media processing + 3 x 30 s sending = 95 s. Two
 methods, reported side by side:
 
-* analytic: walk ``models.poll_delays(15)`` (the default ``poll_interval``) and a fixed 10 s schedule
+* analytic: walk ``triggers.polling.poll_delays(15)`` (the default ``poll_interval``) and a fixed 10 s schedule
   over that timeline, the trigger starting when the fax is created;
 * scaled run: the emulator at ``speed`` N, ``FaxStatusTrigger`` with ``poll_interval`` / N and
   ``models.FIRST_POLL_SECONDS`` / N (patched in this process only), real faxes with a 3-page PDF; the
@@ -50,7 +50,7 @@ def _walk(delays: Iterator[float], done_at: float, start: float = 0.0) -> tuple[
 
 
 def analytic() -> dict[str, Any]:
-    from airflow_provider_telnyx_fax.models import poll_delays
+    from airflow_provider_telnyx_fax.triggers.polling import poll_delays
 
     done_at = realistic_completion()
     ours = _walk(poll_delays(DEFAULT_POLL_INTERVAL), done_at)

@@ -11,9 +11,12 @@ from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_telnyx_fax.documents import LocalDocument, load_document
+from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.idempotency import SendKey, find_sent_faxes
-from airflow_provider_telnyx_fax.models import FaxStatus, poll_delays
+from airflow_provider_telnyx_fax.models import FaxStatus
 from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event, result_for_finished_fax
+from airflow_provider_telnyx_fax.privacy import mask_number
+from airflow_provider_telnyx_fax.triggers.polling import poll_delays
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
 
 RESEND_POLICIES = ("if_failed", "always", "never")
+# Telnyx's clock and Airflow's may disagree a little; the reconcile window opens this much earlier.
+CLOCK_SKEW_MARGIN = timedelta(minutes=5)
 # Telnyx may take a moment to list a fax it has just accepted; wait this long before looking for it.
 SETTLE_SECONDS_AFTER_UNKNOWN_OUTCOME = 1.0
 
@@ -165,17 +170,20 @@ class SendFaxOperator(BaseOperator):
 
         try:
             document = self._document()
-            fields = self._send_fields(document)
             key = self._send_key(context, document)
             if self.client_state is not None:
                 check_client_state(self.client_state)
-            fields["client_state"] = key.client_state(self.client_state)
+            request = FaxSendRequest.from_attributes(
+                self,
+                media_name=document.media_name if document else self.media_name,
+                client_state=key.client_state(self.client_state),
+            )
             # Validating the whole request up front means bad input never leaves a fax half-sent.
-            self.hook.build_send_request(self.to, **fields)
+            self.hook.prepare_send(request)
         except TelnyxFaxValidationError as error:
             raise AirflowFailException(f"Not sending a fax: {error}") from error
 
-        fax = self._adopt_or_send(key, fields, document)
+        fax = self._adopt_or_send(key, request, document, since=self._reconcile_since(context))
         context["ti"].xcom_push(key="fax_id", value=fax["id"])
         if not self.wait_for_completion:
             return fax
@@ -192,23 +200,6 @@ class SendFaxOperator(BaseOperator):
             )
         return load_document(self.media_path) if self.media_path else None
 
-    def _send_fields(self, document: LocalDocument | None) -> dict[str, Any]:
-        return {
-            "media_url": self.media_url or None,
-            "media_name": document.media_name if document else (self.media_name or None),
-            "from_number": self.from_number,
-            "connection_id": self.connection_id,
-            "quality": self.quality,
-            "t38_enabled": self.t38_enabled,
-            "monochrome": self.monochrome,
-            "black_threshold": self.black_threshold,
-            "store_media": self.store_media,
-            "store_preview": self.store_preview,
-            "preview_format": self.preview_format,
-            "from_display_name": self.from_display_name,
-            "webhook_url": self.webhook_url,
-        }
-
     def _send_key(self, context: Context, document: LocalDocument | None) -> SendKey:
         ti = context["ti"]
         identity = f"sha256:{document.sha256}" if document else (self.media_url or f"media:{self.media_name}")
@@ -223,9 +214,23 @@ class SendFaxOperator(BaseOperator):
 
     # -- no accidental duplicates ----------------------------------------------------------------
 
-    def _sent_with_key(self, key: SendKey) -> list[dict[str, Any]]:
-        """The faxes carrying this task instance's send key within the lookback, newest first."""
-        since = (datetime.now(timezone.utc) - self.reconcile_lookback).isoformat()
+    def _reconcile_since(self, context: Context) -> str:
+        """
+        Where the look for an earlier send starts: this run's start, capped by ``reconcile_lookback``.
+
+        A fax carrying this run's send key cannot be older than the run, so a busy destination's
+        history before it is never listed. ``run_after`` stays put when the run is cleared.
+        """
+        floor = datetime.now(timezone.utc) - self.reconcile_lookback
+        dag_run = context.get("dag_run")
+        starts = [
+            moment for moment in (getattr(dag_run, "run_after", None), getattr(dag_run, "start_date", None)) if moment
+        ]
+        since: datetime = max(floor, min(starts) - CLOCK_SKEW_MARGIN) if starts else floor
+        return since.isoformat()
+
+    def _sent_with_key(self, key: SendKey, since: str) -> list[dict[str, Any]]:
+        """The faxes carrying this task instance's send key since ``since``, newest first."""
         return find_sent_faxes(self.hook.list_faxes(direction="outbound", to=self.to, created_at_gte=since), key)
 
     def _fax_to_keep(self, sent: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -237,34 +242,36 @@ class SendFaxOperator(BaseOperator):
                 return fax
         return None
 
-    def _adopt_or_send(self, key: SendKey, fields: dict[str, Any], document: LocalDocument | None) -> dict[str, Any]:
+    def _adopt_or_send(
+        self, key: SendKey, request: FaxSendRequest, document: LocalDocument | None, *, since: str
+    ) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.exceptions import TelnyxOutcomeUnknownError
 
-        sent_before = self._sent_with_key(key)
+        sent_before = self._sent_with_key(key, since)
         previous = self._fax_to_keep(sent_before)
         if previous is not None:
             self.log.info(
                 "Fax %s to %s was already sent by this task instance (status %s); not sending again.",
                 previous["id"],
-                self.to,
+                mask_number(self.to),
                 previous["status"],
             )
             return previous
         if document is not None:
             self._upload_once(document)
         try:
-            return self._send(fields)
+            return self._send(request)
         except TelnyxOutcomeUnknownError as error:
             self.log.warning("%s Looking for it before sending again.", error)
             time.sleep(SETTLE_SECONDS_AFTER_UNKNOWN_OUTCOME)
             # Whatever the resend policy, a fax with this key that was not there before is the one just sent.
             known = {fax["id"] for fax in sent_before}
-            accepted = [fax for fax in self._sent_with_key(key) if fax["id"] not in known]
+            accepted = [fax for fax in self._sent_with_key(key, since) if fax["id"] not in known]
             if accepted:
                 self.log.info("Telnyx did accept fax %s; using it.", accepted[0]["id"])
                 return accepted[0]
             try:
-                return self._send(fields)
+                return self._send(request)
             except TelnyxOutcomeUnknownError as again:
                 raise AirflowException(f"{again} The next try will look for it before sending.") from again
 
@@ -273,11 +280,11 @@ class SendFaxOperator(BaseOperator):
             self.log.info("Media %s is already in Telnyx media storage; not uploading again.", document.media_name)
             return
         self.hook.upload_media(document.content, media_name=document.media_name, filename=document.filename)
-        self.log.info("Uploaded %s (%d bytes) as media %s.", document.filename, document.size, document.media_name)
+        self.log.info("Uploaded the document (%d bytes) as media %s.", document.size, document.media_name)
 
-    def _send(self, fields: dict[str, Any]) -> dict[str, Any]:
-        fax = self.hook.send_fax(self.to, **fields)
-        self.log.info("Telnyx accepted fax %s to %s (status %s).", fax["id"], self.to, fax["status"])
+    def _send(self, request: FaxSendRequest) -> dict[str, Any]:
+        fax = self.hook.send_fax(request)
+        self.log.info("Telnyx accepted fax %s to %s (status %s).", fax["id"], mask_number(self.to), fax["status"])
         return fax
 
     # -- waiting ---------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
 from airflow_provider_telnyx_fax.models import FaxStatus
-from airflow_provider_telnyx_fax.triggers.inbound import format_time, parse_time
+from airflow_provider_telnyx_fax.outcomes import describe_event
+from airflow_provider_telnyx_fax.privacy import mask_number
+from airflow_provider_telnyx_fax.triggers.polling import format_time, parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -105,7 +107,9 @@ class InboundFaxSensor(BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         to, since, until = self._window(context)
         received = self._received(to, since, until)
-        self.log.info("%d fax(es) received %s since %s", len(received), f"to {to}" if to else "on the account", since)
+        self.log.info(
+            "%d fax(es) received %s since %s", len(received), f"to {mask_number(to)}" if to else "on the account", since
+        )
         return PokeReturnValue(is_done=bool(received), xcom_value=received or None)
 
     def execute(self, context: Context) -> Any:
@@ -134,15 +138,20 @@ class InboundFaxSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: Any = None) -> list[dict[str, Any]]:
         if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-            raise AirflowException(f"Received an empty or unknown event while waiting for inbound faxes: {event!r}")
+            raise AirflowException(
+                f"Received an empty or unknown event while waiting for inbound faxes: {describe_event(event)}"
+            )
         to, since, _ = self._window(context)
         if (event.get("to"), event.get("since")) != (to, since):
-            raise AirflowException(f"Received an event for another window while waiting for faxes to {to}: {event!r}")
+            raise AirflowException(
+                f"Received an event for another window while waiting for faxes to {mask_number(to)}: "
+                f"{describe_event(event)}"
+            )
         if event["status"] == "timeout":
             raise AirflowSensorTimeout(event.get("message") or "No fax was received in time.")
         if event["status"] == "error":
             raise AirflowException(event.get("message") or "Waiting for inbound faxes failed.")
         faxes = event.get("faxes")
         if not isinstance(faxes, list) or not faxes:
-            raise AirflowException(f"Received a 'received' event without faxes: {event!r}")
+            raise AirflowException(f"Received a 'received' event without faxes: {describe_event(event)}")
         return faxes

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import random
-import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_telnyx_fax.exceptions import (
-    TelnyxAPIError,
-    TelnyxNotFoundError,
-    TelnyxRateLimitError,
-    TelnyxServerError,
-    TelnyxTransportError,
+from airflow_provider_telnyx_fax.exceptions import TelnyxNotFoundError
+from airflow_provider_telnyx_fax.models import FaxStatus
+from airflow_provider_telnyx_fax.triggers.polling import (
+    DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    import_hook_module,
+    poll_until_event,
 )
-from airflow_provider_telnyx_fax.models import FaxStatus, poll_delays
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
-    from types import ModuleType
-
-HOOK_MODULE = "airflow_provider_telnyx_fax.hooks.fax"
-# Failures a later check may not see: worth waiting out (outages up to max_consecutive_errors in a row).
-TRANSIENT_ERRORS = (TelnyxRateLimitError, TelnyxServerError, TelnyxTransportError)
-# After n rate-limited checks in a row the wait is spread over [1, 1 + n] times what Telnyx asked.
-MAX_RATE_LIMIT_SPREAD = 6
-
-DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
+    from collections.abc import AsyncIterator
 
 
 class FaxStatusTrigger(BaseTrigger):
@@ -117,66 +102,3 @@ class FaxStatusTrigger(BaseTrigger):
                 subject=f"fax {self.fax_id}",
                 log=self.log,
             )
-
-
-async def import_hook_module() -> ModuleType:
-    """
-    The hook module, imported off the event loop the first time.
-
-    Its first import (requests, aiohttp, providers-http) takes about a second, which would stall
-    every other trigger sharing the triggerer's loop.
-    """
-    if HOOK_MODULE in sys.modules:
-        return sys.modules[HOOK_MODULE]
-    return await asyncio.to_thread(importlib.import_module, HOOK_MODULE)
-
-
-async def poll_until_event(
-    check: Callable[[], Awaitable[TriggerEvent | None]],
-    *,
-    poll_interval: float,
-    end_time: float | None,
-    max_consecutive_errors: int,
-    on_error: Callable[[str], TriggerEvent],
-    on_timeout: Callable[[], TriggerEvent],
-    subject: str,
-    log: Any,
-) -> TriggerEvent:
-    """
-    Call ``check`` on the polling schedule until it returns an event, then return that event.
-
-    5xx and unreachable checks are tolerated ``max_consecutive_errors`` times in a row. A rate limit
-    is Telnyx pacing us, not failing, so it never counts towards giving up: the wait honours
-    ``Retry-After`` / ``x-ratelimit-reset`` and is spread wider after each refusal in a row, so
-    triggers refused together do not all come back together. Any other API error, or the deadline,
-    ends the wait with ``on_error`` / ``on_timeout``.
-    """
-    consecutive_errors = 0
-    rate_limited_in_a_row = 0
-    for delay in poll_delays(poll_interval):
-        try:
-            event = await check()
-        except TelnyxRateLimitError as error:
-            rate_limited_in_a_row += 1
-            wait = max(delay, getattr(error, "retry_after", None) or 0.0)
-            delay = wait * random.uniform(1.0, 1.0 + min(rate_limited_in_a_row, MAX_RATE_LIMIT_SPREAD))
-            log.info("Telnyx rate-limited checking %s; waiting %.1fs", subject, delay)
-        except TRANSIENT_ERRORS as error:
-            consecutive_errors += 1
-            if consecutive_errors > max_consecutive_errors:
-                return on_error(f"Gave up on {subject} after {consecutive_errors} failed checks: {error}")
-            log.warning("Checking %s failed (%s); will try again", subject, error)
-            delay = max(delay, getattr(error, "retry_after", None) or 0.0)
-        except TelnyxAPIError as error:
-            return on_error(f"Checking {subject} failed: {error}")
-        else:
-            consecutive_errors = rate_limited_in_a_row = 0
-            if event is not None:
-                return event
-        if end_time is not None:
-            remaining = end_time - time.time()
-            if remaining <= 0:
-                return on_timeout()
-            delay = min(delay, remaining)
-        await asyncio.sleep(delay)
-    raise AssertionError("unreachable: poll_delays never ends")

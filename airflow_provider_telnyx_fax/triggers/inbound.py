@@ -14,10 +14,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from airflow_provider_telnyx_fax.models import FaxStatus
-from airflow_provider_telnyx_fax.triggers.fax import (
+from airflow_provider_telnyx_fax.privacy import mask_fax_record, mask_number
+from airflow_provider_telnyx_fax.triggers.polling import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     TRANSIENT_ERRORS,
+    asked_wait,
+    format_time,
     import_hook_module,
+    parse_time,
     poll_until_event,
 )
 
@@ -30,16 +34,6 @@ if TYPE_CHECKING:
 # the event trigger's watermark back (a fax call lasts minutes, not hours).
 MAX_RECEIVE_SECONDS = 3600.0
 MAX_ERROR_BACKOFF_SECONDS = 300.0
-
-
-def parse_time(value: str) -> datetime:
-    """An ISO 8601 time (Telnyx's ``...Z`` included) as an aware UTC datetime; naive means UTC."""
-    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
 
 
 async def list_inbound(
@@ -126,7 +120,7 @@ class InboundFaxTrigger(BaseTrigger):
         hooks = await import_hook_module()
         # One request per page and check: the polling loop owns the backoff and counts failures across checks.
         hook = hooks.TelnyxFaxHook(self.telnyx_conn_id, max_retries=0)
-        where = f"to {self.to}" if self.to else "on the account"
+        where = f"to {mask_number(self.to)}" if self.to else "on the account"
 
         async def check() -> TriggerEvent | None:
             faxes = await list_inbound(
@@ -263,11 +257,12 @@ def next_state(faxes: list[dict[str, Any]], fired: set[str], watermark: str, now
 
 
 def event_payload(fax: dict[str, Any]) -> dict[str, Any]:
-    """What an asset event carries about a fax: the record without its temporary media link."""
+    """What an asset event carries about a fax: the record without its temporary media link, numbers masked."""
     # The media_url is a bearer credential for the document that expires in minutes; asset events are
-    # kept forever and shown in the UI, so the downstream task fetches a fresh link instead.
-    record = {key: value for key, value in fax.items() if key != "media_url"}
-    return {"fax_id": fax["id"], "from": fax.get("from"), "to": fax.get("to"), "fax": record}
+    # kept forever and shown in the UI, so the downstream task fetches a fresh link (and the full
+    # record) by fax id instead.
+    record = mask_fax_record({key: value for key, value in fax.items() if key != "media_url"})
+    return {"fax_id": fax["id"], "from": record.get("from"), "to": record.get("to"), "fax": record}
 
 
 class InboundFaxEventTrigger(BaseEventTrigger):
@@ -380,7 +375,7 @@ class InboundFaxEventTrigger(BaseEventTrigger):
                     log = self.log.error if consecutive_errors > self.max_consecutive_errors else self.log.warning
                     log("Listing inbound faxes failed %d time(s) in a row: %s", consecutive_errors, error)
                     backoff = min(MAX_ERROR_BACKOFF_SECONDS, self.poll_interval * 2 ** min(consecutive_errors, 10))
-                    delay = max(backoff, getattr(error, "retry_after", None) or 0.0)
+                    delay = max(backoff, asked_wait(error))
                 else:
                     consecutive_errors = 0
                     fired = set(state["seen"])

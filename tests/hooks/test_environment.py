@@ -13,8 +13,8 @@ UNRESOLVABLE_API = "http://api.telnyx.invalid/v2"
 
 @pytest.fixture
 def api_behind_proxy(scripted_server, monkeypatch):
-    """Telnyx at a host only the proxy (the scripted server) can reach."""
-    monkeypatch.setenv("AIRFLOW_CONN_TELNYX_FAX_DEFAULT", connection_uri(UNRESOLVABLE_API))
+    """Telnyx at a host only the proxy (the scripted server) can reach, over plain HTTP as allowed."""
+    monkeypatch.setenv("AIRFLOW_CONN_TELNYX_FAX_DEFAULT", connection_uri(UNRESOLVABLE_API, allow_http=True))
     monkeypatch.setenv("HTTP_PROXY", scripted_server.url)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)

@@ -182,7 +182,7 @@ def test_first_trigger_in_a_fresh_triggerer_imports_the_hook_without_stalling_th
     # reports any step of the loop that runs longer than slow_callback_duration.
     script = """
 import asyncio, logging, sys
-from airflow_provider_telnyx_fax.triggers.fax import HOOK_MODULE, import_hook_module
+from airflow_provider_telnyx_fax.triggers.polling import HOOK_MODULE, import_hook_module
 assert HOOK_MODULE not in sys.modules
 slow = []
 class Catch(logging.Handler):

@@ -1,0 +1,142 @@
+"""What the hook asks Telnyx: a fax send (its fields, checks and wire forms) and a fax list query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+from airflow_provider_telnyx_fax.validation import check_send_request
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# Field names that differ between Python and the API.
+API_NAMES = {"from_number": "from"}
+MULTIPART = {"multipart": True}
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaxSendRequest:
+    """
+    Everything Telnyx's SendFax takes, by its API names (``from`` is ``from_number`` here).
+
+    The operators build one, the hook fills in the connection's defaults, checks it before any
+    request and encodes it as JSON or, with a file, as multipart (only the fields marked
+    ``multipart`` go that way; Telnyx's multipart schema has no others). Adding a send option means
+    adding it here, plus the operator's argument and ``template_fields``.
+    """
+
+    to: str
+    media_url: str | None = None
+    media_name: str | None = None
+    from_number: str | None = field(default=None, metadata=MULTIPART)
+    connection_id: str | None = field(default=None, metadata=MULTIPART)
+    quality: str | None = field(default=None, metadata=MULTIPART)
+    t38_enabled: bool | None = field(default=None, metadata=MULTIPART)
+    monochrome: bool | None = field(default=None, metadata=MULTIPART)
+    black_threshold: int | None = None
+    store_media: bool | None = field(default=None, metadata=MULTIPART)
+    store_preview: bool | None = field(default=None, metadata=MULTIPART)
+    preview_format: str | None = None
+    from_display_name: str | None = None
+    webhook_url: str | None = None
+    client_state: str | None = None
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        """Every field but ``to``: what an operator forwards from its own arguments."""
+        return tuple(item.name for item in fields(cls) if item.name != "to")
+
+    @classmethod
+    def from_attributes(cls, source: Any, **overrides: Any) -> FaxSendRequest:
+        """A request from an object whose attributes carry the same names (an operator)."""
+        values: dict[str, Any] = {name: getattr(source, name, None) for name in ("to", *cls.option_names())}
+        values.update(overrides)
+        # Empty template renders ("") mean "not given", like None.
+        given: dict[str, Any] = {name: (None if value == "" else value) for name, value in values.items()}
+        return cls(**given)
+
+    def with_defaults(self, *, from_number: Any = None, connection_id: Any = None) -> FaxSendRequest:
+        """This request with the connection's ``from_number`` and ``connection_id`` where it names none."""
+        return replace(
+            self,
+            from_number=self.from_number or from_number or None,
+            connection_id=str(self.connection_id or connection_id or "") or None,
+        )
+
+    def json_body(self) -> dict[str, Any]:
+        """The SendFax JSON body: API names, unset fields left out."""
+        body: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is not None:
+                body[API_NAMES.get(item.name, item.name)] = value
+        return body
+
+    def multipart_form(self) -> dict[str, str]:
+        """The form fields that go beside an uploaded file; raises for options multipart cannot carry."""
+        form: dict[str, str] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is None:
+                continue
+            if item.name != "to" and not item.metadata.get("multipart"):
+                raise TelnyxFaxValidationError(
+                    item.name, "cannot go with an uploaded file; upload it with upload_media and send by media_name"
+                )
+            form[API_NAMES.get(item.name, item.name)] = _form_value(value)
+        return form
+
+    def check(self, *, with_file: bool = False) -> None:
+        """Telnyx's checks, before any request; raises :class:`TelnyxFaxValidationError` naming the field."""
+        body = self.json_body()
+        if with_file:
+            body["contents"] = True
+        check_send_request(body)
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# ListFaxes filters, by keyword argument, in Telnyx's deepObject form.
+LIST_FILTERS = {
+    "direction": "filter[direction][eq]",
+    "to": "filter[to][eq]",
+    "from_number": "filter[from][eq]",
+    "created_at_gte": "filter[created_at][gte]",
+    "created_at_gt": "filter[created_at][gt]",
+    "created_at_lte": "filter[created_at][lte]",
+    "created_at_lt": "filter[created_at][lt]",
+}
+
+
+@dataclass(frozen=True)
+class FaxListQuery:
+    """One ListFaxes walk: the filters in Telnyx's deepObject form, page by page until the last."""
+
+    filters: Mapping[str, str]
+    page_size: int = 50
+
+    @classmethod
+    def of(cls, *, page_size: int = 50, **filters: str | None) -> FaxListQuery:
+        params: dict[str, str] = {}
+        for name, value in filters.items():
+            if name not in LIST_FILTERS:
+                raise TelnyxFaxValidationError(name, f"is not a fax list filter; use one of {', '.join(LIST_FILTERS)}")
+            if value is not None:
+                params[LIST_FILTERS[name]] = value
+        return cls(params, page_size)
+
+    def params(self, page_number: int) -> dict[str, Any]:
+        return {**self.filters, "page[number]": page_number, "page[size]": self.page_size}
+
+    def next_page(self, body: Mapping[str, Any], page_number: int) -> int | None:
+        """The page to fetch after ``body`` (page ``page_number``), or ``None`` when that was the last."""
+        total_pages = (body.get("meta") or {}).get("total_pages")
+        if not body.get("data") or total_pages is None or page_number >= int(total_pages):
+            return None
+        return page_number + 1
