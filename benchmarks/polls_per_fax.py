@@ -6,7 +6,7 @@ methods, reported side by side:
 * analytic: walk ``triggers.polling.poll_delays(15)`` (the default ``poll_interval``) and a fixed 10 s schedule
   over that timeline, the trigger starting when the fax is created;
 * scaled run: the emulator at ``speed`` N, ``FaxStatusTrigger`` with ``poll_interval`` / N and
-  ``models.FIRST_POLL_SECONDS`` / N (patched in this process only), real faxes with a 3-page PDF; the
+  ``triggers.polling.FIRST_POLL_SECONDS`` / N (patched in this process only), real faxes with a 3-page PDF; the
   emulator counts the GETs and its timeline says when the fax was delivered; latencies are scaled back x N.
 """
 
@@ -100,12 +100,12 @@ async def _fixed(fax_id: str) -> float:
 
 
 def child_main() -> None:
-    from airflow_provider_telnyx_fax import models
     from airflow_provider_telnyx_fax.emulator.launcher import EmulatorHandle
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+    from airflow_provider_telnyx_fax.triggers import polling
 
     speed = float(os.environ["BENCH_SPEED"])
-    models.FIRST_POLL_SECONDS = models.FIRST_POLL_SECONDS / speed
+    polling.FIRST_POLL_SECONDS = polling.FIRST_POLL_SECONDS / speed
     payload = child_ready()
     emulator = EmulatorHandle(payload["root_url"])
     pdf = _pdf(Path(tempfile.mkdtemp()) / "three-pages.pdf", PAGES)

@@ -51,8 +51,8 @@ def big_file(tmp_path):
             "media_path",
             "media_url, media_name",
         ),
-        ({"to": "+15550100000", "media_path": "/no/such/report.pdf"}, "media_path", "does not exist"),
-        ({"to": "+15550100000", "media_path": "/tmp/report.xlsx"}, "media_path", "not a format"),
+        ({"to": "+15550100000", "media_path": "/no/such/report.pdf"}, "media_path", "no file at the given path"),
+        ({"to": "+15550100000", "media_path": "/tmp/report.xlsx"}, "media_path", "not one Telnyx can fax"),
         (
             {"to": "+15550100000", "media_url": "https://example.com/a.pdf", "client_state": "not base64!"},
             "client_state",

@@ -54,7 +54,7 @@ class TestFaxStatusSensor:
         sensor = FaxStatusSensor(task_id="wait", fax_id=fax_id, poll_interval=0.1, timeout=10)
 
         with pytest.raises(
-            AirflowFailException, match=f"{fax_id} to \\+15550100006 failed: receiver_unallocated_number"
+            AirflowFailException, match=f"{fax_id} to \\+1•••••0006 failed: receiver_unallocated_number"
         ):
             sensor.execute({})  # type: ignore[arg-type]
 
