@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the provider's tests against the oldest versions pyproject.toml allows (Airflow 3.2.0,
+# Runs the provider's tests against the oldest versions pyproject.toml allows (Airflow 3.2.2,
 # providers-http 5.6.0, common-compat 1.21.0, ...: requirements/minimum.lock), so the declared
 # minimums stay true. The browser, example-DAG and real-Airflow suites run on the newest versions only.
 set -euo pipefail
