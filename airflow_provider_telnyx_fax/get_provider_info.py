@@ -53,6 +53,22 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "config": {
+            "telnyx_fax": {
+                "description": "Settings of the Telnyx Fax provider.",
+                "options": {
+                    "mask_numbers": {
+                        "description": "Mask fax numbers (+1•••••0123) in everything the provider logs, raises "
+                        "or shows, such as task logs, exception messages and asset events. Fax numbers are "
+                        "identifiers under HIPAA's Safe Harbor list. XCom return values keep full records.",
+                        "version_added": "0.2.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    }
+                },
+            }
+        },
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_telnyx_fax.hooks.fax.TelnyxFaxHook",

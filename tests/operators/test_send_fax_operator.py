@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -153,3 +153,34 @@ def test_bad_input_fails_without_retry_and_sends_nothing(run_dag, telnyx_fax_emu
     assert result.tries == {"send": 1}
     assert telnyx_fax_emulator.request_count("POST", "/v2/faxes") == 0
     assert telnyx_fax_emulator.request_count("POST", "/v2/media") == 0
+
+
+def test_a_busy_destinations_history_before_the_run_is_never_listed(run_dag, telnyx_fax_emulator, monkeypatch):
+    """Reconciling looks from the run's start: 5,000 earlier faxes to the number cost no extra list calls."""
+    import asyncio
+    import time
+
+    from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
+    from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+    from airflow_provider_telnyx_fax.operators import fax as fax_operators
+
+    async def send_earlier_faxes(count: int) -> None:
+        hook, gate = TelnyxFaxHook(), asyncio.Semaphore(50)
+        request = FaxSendRequest(to=DELIVERS, media_url="https://example.com/earlier.pdf")
+
+        async def one() -> None:
+            async with gate:
+                await hook.asend_fax(request)
+
+        await asyncio.gather(*(one() for _ in range(count)))
+
+    asyncio.run(send_earlier_faxes(5_000))
+    # The emulator and Airflow share a clock, so the margin for Telnyx's clock can shrink to a second.
+    monkeypatch.setattr(fax_operators, "CLOCK_SKEW_MARGIN", timedelta(seconds=1))
+    time.sleep(1.5)
+    lists_before = telnyx_fax_emulator.request_count("GET", "/v2/faxes")
+
+    result = run_dag("send_and_wait_on_worker", conf={"to": DELIVERS, "media_url": "https://example.com/a.pdf"})
+
+    assert result.state == "success"
+    assert telnyx_fax_emulator.request_count("GET", "/v2/faxes") - lists_before <= 2
