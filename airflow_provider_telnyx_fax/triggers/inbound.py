@@ -342,8 +342,10 @@ class InboundFaxEventTrigger(BaseEventTrigger):
     def state_store(self) -> StateStore:
         if self.state_dir:
             return FileStateStore(self.state_dir, self.state_key)
-        if self.asset_state_store is not None:
-            return AssetStateStore(self.asset_state_store, self.state_key)
+        # Airflow 3.2 has no asset state store: the attribute arrived in 3.3.
+        asset_state_store = getattr(self, "asset_state_store", None)
+        if asset_state_store is not None:
+            return AssetStateStore(asset_state_store, self.state_key)
         self.log.warning(
             "No asset state store and no state_dir: faxes fired by %s are remembered in memory only", self.state_key
         )
