@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up the pinned environment, then runs lint, type checks and the whole test suite.
+# Sets up the pinned environment, then runs lint, type checks, the strict docs build and the whole test suite.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$repo_root"
@@ -8,5 +8,10 @@ ruff check .
 ruff format --check .
 echo "==> mypy"
 mypy
+echo "==> docs (mkdocs build --strict: a broken link or anchor fails)"
+# Not --quiet: it silences the warnings that --strict turns into a failure, and the build then passes.
+site_dir="$(mktemp -d)"
+trap 'rm -rf "$site_dir"' EXIT
+mkdocs build --strict --site-dir "$site_dir"
 echo "==> pytest"
 pytest "$@"

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.metadata import metadata
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,15 @@ class TestInProcessRegistration:
 
         assert provider.version == __version__
         assert provider.data["name"] == "Telnyx Fax"
+
+    def test_the_provider_page_links_to_the_documentation(self, providers_manager):
+        urls = dict(entry.split(", ", 1) for entry in metadata(DISTRIBUTION).get_all("Project-URL") or [])
+
+        assert set(urls) >= {"Documentation", "Source", "Changelog", "Issues"}
+        # Airflow takes the UI provider page's link from the "Documentation" project URL (3.3), not provider info.
+        data = providers_manager.providers[DISTRIBUTION].data
+        if "documentation-url" in data:
+            assert data["documentation-url"] == urls["Documentation"]
 
     def test_connection_type_maps_to_the_hook_for_the_ui(self, providers_manager):
         if hasattr(providers_manager, "iter_connection_type_hook_ui_metadata"):
