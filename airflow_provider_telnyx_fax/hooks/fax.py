@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -25,6 +26,7 @@ from airflow_provider_telnyx_fax.hooks.transport import (
     Call,
     NoAnswer,
     RetryPolicy,
+    Unreachable,
     answer_error,
     api_base_url,
     cached_settings,
@@ -162,7 +164,7 @@ class TelnyxFaxHook(HttpHook):
                 raise answer_error(response.status_code, response.headers, body, call=call, resend_safe=resend_safe)
             return body
 
-        return self.retry_policy.call(attempt, call, self.log)
+        return self.retry_policy.call(attempt, call, lambda: self.log)
 
     def run(
         self,
@@ -343,7 +345,7 @@ class TelnyxFaxHook(HttpHook):
         async with shared_client_session() as session:
             base_url, headers, _ = await self._settings()
             call = Call(method, path, subject, self.telnyx_conn_id, base_url, resend_safe)
-            timeout = self._client_timeout()
+            timeout = self._client_timeout
 
             async def attempt() -> Any:
                 try:
@@ -357,8 +359,16 @@ class TelnyxFaxHook(HttpHook):
                     raise answer_error(response.status, response.headers, body, call=call, resend_safe=resend_safe)
                 return body
 
-            return await self.retry_policy.acall(attempt, call, self.log)
+            if not self.retry_policy.max_retries:
+                # A polling trigger's check (it owns the backoff): nothing to retry, and every coroutine
+                # layer between the trigger and aiohttp costs CPU on each of a triggerer's thousands of polls.
+                try:
+                    return await attempt()
+                except (Unreachable, NoAnswer) as error:
+                    raise self.retry_policy.final(error, call) from None
+            return await self.retry_policy.acall(attempt, call, lambda: self.log)
 
+    @cached_property
     def _client_timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout, sock_read=self.read_timeout)
 
