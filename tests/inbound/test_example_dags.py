@@ -11,11 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow import __version__ as airflow_version
+from packaging.version import Version
 
 from tests.conftest import REPO_ROOT, make_pdf
 from tests.inbound.conftest import INBOX, OTHER_INBOX
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+
+# `airflow dags test` runs tasks through an in-process execution API that Airflow 3.2.2 breaks (no service
+# registry on the versioned app; fixed in 3.3). tests/conftest.py mends it for in-process dag.test(), which
+# the minimum lane uses for these DAGs' tasks; a CLI subprocess cannot be mended from here.
+needs_airflow_3_3_cli = pytest.mark.skipif(
+    Version(airflow_version) < Version("3.3"), reason="airflow dags test cannot run tasks on Airflow 3.2.2"
+)
 
 
 def airflow_env(home: Path, **extra: str) -> dict[str, str]:
@@ -45,6 +54,7 @@ def dags_test(home: Path, emulator: Any, dag_id: str, conf: dict[str, Any]) -> s
     return done
 
 
+@needs_airflow_3_3_cli
 def test_scheduled_example_waits_downloads_and_hands_over(example_home, emulator, receive, tmp_path):
     document = make_pdf(tmp_path / "sent.pdf", pages=2).read_bytes()
     faxes = receive(2, document=document) + receive(1, to=OTHER_INBOX)
@@ -58,6 +68,7 @@ def test_scheduled_example_waits_downloads_and_hands_over(example_home, emulator
     assert "Fax document ready at" in done.stdout + done.stderr
 
 
+@needs_airflow_3_3_cli
 def test_event_driven_example_tasks_store_the_faxes_named_in_conf(example_home, emulator, receive, tmp_path):
     faxes = receive(2)
     root = tmp_path / "inbox"
