@@ -18,11 +18,11 @@ import requests
 from pypdf import PdfWriter
 from selenium import webdriver
 
-from airflow_provider_telnyx_fax.emulator import start_emulator
 from airflow_provider_telnyx_fax.idempotency import SendKey
+from telnyx_fax_emulator import start_emulator
 
 if TYPE_CHECKING:
-    from airflow_provider_telnyx_fax.emulator.launcher import EmulatorProcess
+    from telnyx_fax_emulator.launcher import EmulatorProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FLAGS = (
