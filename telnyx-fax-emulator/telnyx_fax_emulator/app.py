@@ -1,30 +1,22 @@
-"""The emulator application: live state (:class:`Runtime`) and the FastAPI app wired around it."""
+"""The FastAPI app wired around one :class:`~telnyx_fax_emulator.backend.Backend`."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from telnyx_fax_emulator import api_faxes, api_media, control, inbox
-from telnyx_fax_emulator.errors import (
-    BAD_REQUEST,
-    RESOURCE_NOT_FOUND,
-    UNEXPECTED_ERROR,
-    ApiError,
-    error_item,
-    error_response,
-)
-from telnyx_fax_emulator.faults import FaultBook, Gateway, TokenBucket
-from telnyx_fax_emulator.outcomes import OutcomeBook
+from telnyx_fax_emulator import inbox
+from telnyx_fax_emulator.backend import Backend
+from telnyx_fax_emulator.errors import BAD_REQUEST, RESOURCE_NOT_FOUND, UNEXPECTED_ERROR, ApiError, error_item
+from telnyx_fax_emulator.gateway import Gateway
+from telnyx_fax_emulator.routes import control, faxes, media
 from telnyx_fax_emulator.settings import EmulatorSettings
-from telnyx_fax_emulator.state import EmulatorStore
-from telnyx_fax_emulator.webhooks import EventDispatcher, WebhookSigner
+from telnyx_fax_emulator.web import error_response
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -35,69 +27,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Runtime:
-    """The emulator's live state: settings that can change at run time, the store, outcomes,
-    faults, the rate limiter and the webhook machinery.
-
-    :param settings: start-up settings; :meth:`reset` returns to them.
-    """
-
-    def __init__(self, settings: EmulatorSettings) -> None:
-        self.initial = settings
-        # A copy, so run-time changes (speed) never leak back into the start-up settings.
-        self.settings = replace(settings, outcomes=dict(settings.outcomes))
-        self.store = EmulatorStore()
-        self.outcomes = OutcomeBook(settings.outcomes)
-        self.faults = FaultBook()
-        self.rate_limiter = TokenBucket(settings.rate_limit) if settings.rate_limit else None
-        self.signer = WebhookSigner(settings.private_key)
-        # Set by the server once it knows its port; requests fill it in otherwise.
-        self.root_url = ""
-        self.dispatcher = EventDispatcher(self.store, self.settings, self.signer, lambda: self.root_url)
-
-    def root_for(self, request: Request) -> str:
-        if not self.root_url:
-            self.root_url = str(request.base_url).rstrip("/")
-        return self.root_url
-
-    def reset(self) -> None:
-        """Forget every fax, media file, event, request, fault and run-time change."""
-        self.dispatcher.cancel_all()
-        self.store.clear()
-        self.outcomes = OutcomeBook(self.initial.outcomes)
-        self.faults.clear()
-        self.rate_limiter = TokenBucket(self.initial.rate_limit) if self.initial.rate_limit else None
-        self.settings.speed = self.initial.speed
-
-    def info(self, request: Request | None = None) -> dict[str, Any]:
-        root = self.root_for(request) if request is not None else self.root_url
-        return {
-            "root_url": root,
-            "base_url": f"{root}/v2",
-            "api_key": self.settings.api_keys[0],
-            "api_keys": list(self.settings.api_keys),
-            "connection_id": self.settings.connection_id,
-            "from_number": self.settings.from_number,
-            "public_key": self.signer.public_key,
-            "speed": self.settings.speed,
-            "webhook_url": self.settings.webhook_url,
-            "webhook_failover_url": self.settings.webhook_failover_url,
-            "rate_limit": self.rate_limiter.rate if self.rate_limiter else None,
-            "event_log": self.settings.event_log_path,
-        }
-
-
 def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
-    """Build the emulator's app; its live state is ``app.state.runtime`` (a :class:`Runtime`)."""
-    runtime = Runtime(settings or EmulatorSettings())
+    """Build the emulator's app; its state and operations are ``app.state.backend`` (a :class:`Backend`)."""
+    backend = Backend(settings or EmulatorSettings())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.dispatcher.start()
+        await backend.dispatcher.start()
         try:
             yield
         finally:
-            await runtime.dispatcher.close()
+            await backend.dispatcher.close()
 
     app = FastAPI(
         title="Telnyx Fax API emulator",
@@ -106,17 +46,17 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.runtime = runtime
-    app.add_middleware(Gateway, runtime=runtime)
-    app.include_router(api_faxes.router)
-    app.include_router(api_media.router)
+    app.state.backend = backend
+    app.add_middleware(Gateway, backend=backend)
+    app.include_router(faxes.router)
+    app.include_router(media.router)
     app.include_router(control.router)
-    # The fax inbox web page at "/" (see inbox.py).
+    # The fax inbox web page at "/" (see inbox/).
     app.include_router(inbox.router)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        return exc.to_response()
+        return error_response(exc.status, exc.errors, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telnyx_fax_emulator.documents import MAX_UPLOAD_BYTES
+from telnyx_fax_emulator.documents import MAX_UPLOAD_BYTES, UploadedFile
 from telnyx_fax_emulator.errors import (
     BAD_REQUEST,
     INVALID_PHONE_NUMBER,
@@ -17,11 +17,11 @@ from telnyx_fax_emulator.errors import (
     ApiError,
     error_item,
 )
+from telnyx_fax_emulator.numbers import is_destination, is_e164
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-E164_RE = re.compile(r"^\+[1-9]\d{1,14}$")
 # Room for multipart boundaries and the other form fields next to a maximum-size file.
 _MULTIPART_SLACK = 256 * 1024
 _JSON_LIMIT = 1024 * 1024
@@ -29,10 +29,10 @@ _JSON_LIMIT = 1024 * 1024
 
 @dataclass
 class ParsedBody:
-    """Form or JSON fields, plus uploaded files as ``(filename, content_type, bytes)``."""
+    """Form or JSON fields, plus uploaded files."""
 
     fields: dict[str, Any]
-    files: dict[str, tuple[str, str, bytes]]
+    files: dict[str, UploadedFile]
     multipart: bool
 
 
@@ -73,7 +73,7 @@ async def parse_body(request: Request, file_fields: tuple[str, ...]) -> ParsedBo
         except Exception as exc:  # python-multipart raises several unrelated types
             raise malformed(f"The multipart body could not be parsed: {type(exc).__name__}.") from None
         fields: dict[str, Any] = {}
-        files: dict[str, tuple[str, str, bytes]] = {}
+        files: dict[str, UploadedFile] = {}
         for key, value in form.multi_items():
             if isinstance(value, str):
                 fields[key] = value
@@ -81,7 +81,7 @@ async def parse_body(request: Request, file_fields: tuple[str, ...]) -> ParsedBo
                 data = await value.read()
                 if len(data) > MAX_UPLOAD_BYTES:
                     raise too_large(f"The file '{key}' is larger than the 20 MB allowed.")
-                files[key] = (value.filename or key, value.content_type or "application/octet-stream", data)
+                files[key] = UploadedFile(value.filename or key, value.content_type or "application/octet-stream", data)
             else:
                 fields[key] = (await value.read()).decode("utf-8", "replace")
         await form.close()
@@ -138,7 +138,7 @@ class FieldErrors:
         value = self.string(fields, name, required=True)
         if value is None:
             return None
-        if E164_RE.match(value) or (allow_sip and value.startswith("sip:") and "@" in value):
+        if is_destination(value) if allow_sip else is_e164(value):
             return value
         self.add(
             INVALID_PHONE_NUMBER,
@@ -194,3 +194,31 @@ class FieldErrors:
             self.invalid(name, f"The '{name}' parameter must be a valid {'/'.join(schemes)} URL.")
             return None
         return value
+
+
+INBOUND_FILE_FIELDS = ("document", "contents", "file")
+
+
+def inbound_arguments(body: ParsedBody) -> dict[str, Any]:
+    """The arguments of ``Backend.simulate_inbound`` from a control request or the inbox form:
+    multipart (``from``, ``to``, file ``document``) or JSON with ``document_base64``.
+
+    :raises ApiError: 422 naming every bad field.
+    """
+    check = FieldErrors()
+    from_ = check.phone(body.fields, "from")
+    to = check.phone(body.fields, "to") if "to" in body.fields else None
+    webhook_url = check.url(body.fields, "webhook_url")
+    # An empty file part counts as no file: an HTML form with no file chosen still sends one.
+    uploads = (body.files.get(name) for name in INBOUND_FILE_FIELDS)
+    document = next((file for file in uploads if file is not None and file.content), None)
+    encoded = body.fields.get("document_base64")
+    if document is None and encoded is not None:
+        try:
+            content = base64.b64decode(str(encoded), validate=True)
+        except (binascii.Error, ValueError):
+            check.invalid("document_base64", "document_base64 must be valid base64")
+        else:
+            document = UploadedFile("", str(body.fields.get("content_type") or ""), content)
+    check.raise_if_any()
+    return {"from_": from_, "to": to, "document": document, "webhook_url": webhook_url}

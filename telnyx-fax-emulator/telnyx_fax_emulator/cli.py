@@ -14,16 +14,18 @@ from telnyx_fax_emulator.settings import (
     DEFAULT_API_KEY,
     DEFAULT_CONNECTION_ID,
     DEFAULT_FROM_NUMBER,
+    DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_PORT,
     EmulatorSettings,
     OutcomeSpec,
+    parse_max_in_flight,
     parse_speed,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from telnyx_fax_emulator.app import Runtime
+    from telnyx_fax_emulator.backend import Backend
 
 # Printed first once the server accepts requests; EmulatorProcess waits for it.
 READY_MARKER = "Telnyx Fax API emulator ready"
@@ -43,6 +45,13 @@ def _outcome_arg(text: str) -> tuple[str, OutcomeSpec]:
 def _speed_arg(text: str) -> float:
     try:
         return parse_speed(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _max_in_flight_arg(text: str) -> int | None:
+    try:
+        return parse_max_in_flight(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -71,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--webhook-url", help="the application's webhook URL")
     parser.add_argument("--webhook-failover-url", help="the application's failover webhook URL")
     parser.add_argument("--rate-limit", type=float, metavar="RPS", help="steady requests/second on /v2")
+    parser.add_argument(
+        "--busy-lines", action=argparse.BooleanOptionalAction, default=True,
+        help="a number takes one call at a time: a fax to a number one of ours is on fails user_busy (default on)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-in-flight", type=_max_in_flight_arg, default=DEFAULT_MAX_IN_FLIGHT, metavar="N",
+        help=f"outbound faxes allowed in processing at once, one more gets 429 (default {DEFAULT_MAX_IN_FLIGHT}; "
+        "0 = no limit)",
+    )  # fmt: skip
     parser.add_argument("--event-log", metavar="PATH", help="append events and deliveries as JSON lines")
     parser.add_argument(
         "--webhook-private-key", type=Path, metavar="PATH",
@@ -101,6 +119,8 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
         rate_limit=args.rate_limit,
         event_log_path=args.event_log,
         private_key=args.webhook_private_key.read_text() if args.webhook_private_key else None,
+        busy_lines=args.busy_lines,
+        max_in_flight=args.max_in_flight,
     )
 
 
@@ -116,8 +136,8 @@ def airflow_conn_json(base_url: str, api_key: str, connection_id: str, from_numb
     )
 
 
-def banner(runtime: Runtime) -> str:
-    info = runtime.info()
+def banner(backend: Backend) -> str:
+    info = backend.info()
     conn = airflow_conn_json(info["base_url"], info["api_key"], info["connection_id"], info["from_number"])
     lines = [
         READY_MARKER,
@@ -126,6 +146,8 @@ def banner(runtime: Runtime) -> str:
         f"  Connection id:   {info['connection_id']}",
         f"  From number:     {info['from_number']}",
         f"  Speed:           {info['speed']:g}x real time",
+        f"  Limits:          busy lines {'on' if info['busy_lines'] else 'off'}, "
+        f"{info['max_in_flight'] or 'no limit on'} faxes in processing at once",
         f"  Webhook key:     {info['public_key']}   (base64 Ed25519 public key)",
         f"  Control API:     {info['root_url']}/_emulator/info",
         f"  Fax inbox:       {info['root_url']}/   (open in a browser)",
@@ -147,8 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from telnyx_fax_emulator.server import serve
 
-    def on_ready(runtime: Runtime) -> None:
-        print(banner(runtime), flush=True)
+    def on_ready(backend: Backend) -> None:
+        print(banner(backend), flush=True)
 
     try:
         serve(settings, host=args.host, port=args.port, on_ready=on_ready, log_level=args.log_level)

@@ -10,6 +10,7 @@ import mimetypes
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
@@ -32,6 +33,14 @@ _MAGIC = (
     (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     (b"{\\rtf", "application/rtf"),
 )
+
+
+class UploadedFile(NamedTuple):
+    """A file that came with a request: its name and declared type as the client sent them, and its bytes."""
+
+    file_name: str
+    content_type: str
+    content: bytes
 
 
 @dataclass(frozen=True)

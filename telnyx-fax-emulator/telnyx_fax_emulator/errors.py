@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.responses import Response
-
 # Telnyx error codes the emulator uses; the HTTP-status-as-code style ("404", "422") is what the
 # published spec's own examples show for fax resources, the 100xx codes are Telnyx's documented ones.
 AUTHENTICATION_FAILED = "10009"
@@ -53,17 +51,15 @@ class ApiError(Exception):
         self.errors = errors
         self.headers = headers or {}
 
-    def to_response(self) -> Response:
-        return error_response(self.status, self.errors, self.headers)
+    @property
+    def text(self) -> str:
+        """Every error's detail in one line, for a person (the inbox shows it)."""
+        return " ".join(str(item.get("detail") or item.get("title") or "") for item in self.errors).strip()
 
 
-def error_response(status: int, errors: list[dict[str, Any]], headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        content=json.dumps({"errors": errors}, separators=(",", ":")).encode(),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
-    )
+def errors_body(errors: list[dict[str, Any]]) -> bytes:
+    """The JSON body Telnyx answers errors with."""
+    return json.dumps({"errors": errors}, separators=(",", ":")).encode()
 
 
 def not_found(detail: str = "The requested resource does not exist") -> ApiError:
@@ -88,6 +84,21 @@ def unauthenticated() -> ApiError:
             )
         ],
     )
+
+
+def invalid_control(detail: str) -> ApiError:
+    """A control request (``/_emulator``, or an inbox form) the emulator cannot act on."""
+    return ApiError(422, [error_item(BAD_REQUEST, "Invalid control request", detail)])
+
+
+def forbidden(detail: str) -> ApiError:
+    return ApiError(403, [error_item("403", "Forbidden", detail)])
+
+
+def too_many_faxes_in_flight(limit: int) -> ApiError:
+    """Telnyx's refusal when the account already has ``limit`` outbound faxes in processing."""
+    detail = f"There is a limit for outbound faxes of {limit} faxes being processed at the same time"
+    return ApiError(429, [error_item(TOO_MANY_REQUESTS, "Too many faxes in processing", detail)])
 
 
 _TITLES = {

@@ -21,6 +21,7 @@ from telnyx_fax_emulator.settings import (
     DEFAULT_API_KEY,
     DEFAULT_CONNECTION_ID,
     DEFAULT_FROM_NUMBER,
+    DEFAULT_MAX_IN_FLIGHT,
     OutcomeSpec,
 )
 
@@ -113,6 +114,19 @@ class EmulatorHandle:
     def set_rate_limit(self, requests_per_second: float | None) -> None:
         """A steady limit on ``/v2`` answered with 429 like Telnyx; ``None`` removes it."""
         self._call("POST", "/rate-limit", json={"requests_per_second": requests_per_second})
+
+    def set_limits(self, **limits: Any) -> dict[str, Any]:
+        """Change ``busy_lines`` (bool) and/or ``max_in_flight`` (faxes in processing at once, ``None``: no limit).
+
+        A limit not given keeps its value; returns both.
+        """
+        result: dict[str, Any] = self._call("POST", "/limits", json=limits)
+        return result
+
+    def limits(self) -> dict[str, Any]:
+        """``{"busy_lines": bool, "max_in_flight": int | None}``."""
+        result: dict[str, Any] = self._call("GET", "/limits")
+        return result
 
     # -- observation -----------------------------------------------------------------------
     def faxes(self) -> list[dict[str, Any]]:
@@ -233,6 +247,8 @@ class EmulatorProcess(EmulatorHandle):
         webhook_url: str | None = None,
         webhook_failover_url: str | None = None,
         rate_limit: float | None = None,
+        busy_lines: bool = True,
+        max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
         event_log: str | os.PathLike[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -244,6 +260,7 @@ class EmulatorProcess(EmulatorHandle):
             sys.executable, "-m", "telnyx_fax_emulator",
             "--host", host, "--port", str(port), "--api-key", api_key,
             "--connection-id", connection_id, "--from-number", from_number, "--speed", str(speed),
+            "--busy-lines" if busy_lines else "--no-busy-lines", "--max-in-flight", str(max_in_flight or 0),
         ]  # fmt: skip
         if outcomes:
             outcomes_file = workdir / "outcomes.json"

@@ -20,9 +20,12 @@ STAYS_SENDING = "stays_sending"
 # What a successful cancel ends with (the SDK documents ``sender_canceled`` as a failure_reason).
 SENDER_CANCELED = "sender_canceled"
 
+# Also what a fax gets when it calls a line one of ours is already on (see lines.py).
+USER_BUSY = "user_busy"
+
 DEFAULT_OUTCOMES: dict[str, OutcomeSpec] = {
     "+15550100000": DELIVERED,
-    "+15550100001": "user_busy",
+    "+15550100001": USER_BUSY,
     "+15550100002": "receiver_no_answer",
     "+15550100003": "receiver_call_dropped",
     "+15550100004": "carrier_lost",
@@ -118,11 +121,16 @@ class Transition:
     at: float
 
 
+def call_starts_at(start: float, speed: float) -> float:
+    """When the call of an outbound fax created at ``start`` is placed (after queueing and media processing)."""
+    return start + (QUEUED_SECS + MEDIA_PROCESSED_SECS) / speed
+
+
 def outbound_timeline(start: float, outcome: str, page_count: int, speed: float) -> list[Transition]:
     """Plan an outbound fax: ``queued`` → ``media.processed`` → ``sending`` → delivered/failed."""
     scale = 1.0 / speed
     processed_at = start + QUEUED_SECS * scale
-    sending_at = processed_at + MEDIA_PROCESSED_SECS * scale
+    sending_at = call_starts_at(start, speed)
     plan = [Transition("queued", start)]
     if outcome in MEDIA_FAILURES:
         return [*plan, Transition("failed", processed_at)]

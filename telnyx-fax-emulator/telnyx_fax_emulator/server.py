@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from telnyx_fax_emulator.app import create_app
-from telnyx_fax_emulator.faults import TRANSPORT_STATE_KEY
+from telnyx_fax_emulator.gateway import TRANSPORT_STATE_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
 
     from fastapi import FastAPI
 
-    from telnyx_fax_emulator.app import Runtime
+    from telnyx_fax_emulator.backend import Backend
     from telnyx_fax_emulator.settings import EmulatorSettings
 
 log = logging.getLogger(__name__)
@@ -116,14 +116,14 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8089,
-    on_ready: Callable[[Runtime], None] | None = None,
+    on_ready: Callable[[Backend], None] | None = None,
     log_level: str = "warning",
 ) -> None:
     """Run the emulator until SIGINT/SIGTERM; ``on_ready`` is called once it accepts requests."""
     sock = bind_socket(host, port)
     app = create_app(settings)
-    runtime: Runtime = app.state.runtime
-    runtime.root_url = root_url_for(host, sock.getsockname()[1])
+    backend: Backend = app.state.backend
+    backend.root_url = root_url_for(host, sock.getsockname()[1])
     server = build_server(app, log_level=log_level)
 
     async def main() -> None:
@@ -131,7 +131,7 @@ def serve(
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
         if server.started and on_ready is not None:
-            on_ready(runtime)
+            on_ready(backend)
         await task
 
     loop_factory = server.config.get_loop_factory()

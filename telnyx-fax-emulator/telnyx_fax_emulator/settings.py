@@ -12,6 +12,8 @@ DEFAULT_FROM_NUMBER = "+15550199999"
 DEFAULT_PORT = 8089
 # The account id Telnyx puts in webhook payloads as ``user_id``; any stable UUID will do.
 DEFAULT_USER_ID = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
+# Telnyx refuses more outbound faxes than this in processing at once (HTTP 429).
+DEFAULT_MAX_IN_FLIGHT = 2000
 
 # ``speed`` is "how many times faster than a real fax line". Real durations live in outcomes.py.
 REALISTIC_SPEED = 1.0
@@ -57,6 +59,10 @@ class EmulatorSettings:
         32 raw bytes); a fresh key pair is generated when ``None``.
     :param webhook_timeout: seconds to wait for a webhook receiver before trying the failover.
     :param user_id: the ``user_id`` put in webhook payloads.
+    :param busy_lines: a destination takes one call at a time: a fax whose call would start while
+        one of ours is on that number fails ``user_busy``.
+    :param max_in_flight: outbound faxes allowed in processing at once; one more gets 429
+        (``None`` = no limit).
     """
 
     api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
@@ -71,3 +77,20 @@ class EmulatorSettings:
     private_key: str | None = None
     webhook_timeout: float = 5.0
     user_id: str = DEFAULT_USER_ID
+    busy_lines: bool = True
+    max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT
+
+
+def parse_max_in_flight(value: Any) -> int | None:
+    """A whole number of faxes; ``0``, ``None`` or ``"off"`` mean no limit.
+
+    :raises ValueError: on anything else, so the CLI and control API can report it.
+    """
+    text = value.strip().lower() if isinstance(value, str) else None
+    if value is None or text in ("off", "none"):
+        return None
+    if text is not None and text.isdigit():
+        return int(text) or None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value or None
+    raise ValueError(f"invalid max_in_flight {value!r}: use a whole number of faxes, or 0 for no limit")

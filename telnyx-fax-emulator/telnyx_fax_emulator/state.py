@@ -6,6 +6,7 @@ Status is derived from the clock on read (see :meth:`FaxRecord.status_at`), so n
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections import Counter, deque
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from telnyx_fax_emulator.outcomes import Transition
 
 CANCELLABLE = frozenset({"queued", "media.processed", "originated", "sending"})
+OUTBOUND_TERMINAL = frozenset({"delivered", "failed"})
 REQUEST_LOG_SIZE = 50_000
 
 
@@ -82,6 +84,21 @@ class FaxRecord:
 
     def is_cancellable(self, now: float) -> bool:
         return self.direction == "outbound" and self.status_at(now) in CANCELLABLE
+
+    def is_in_processing(self, now: float) -> bool:
+        """An outbound fax Telnyx still works on (what the account's in-flight limit counts)."""
+        return self.direction == "outbound" and self.deleted_at is None and self.status_at(now) not in OUTBOUND_TERMINAL
+
+    def call_window(self) -> tuple[float, float] | None:
+        """When this fax is on the line: from ``sending`` to what follows it (never ending while it stays sending).
+
+        ``None`` when it never gets a call through (document failures, busy or unanswered lines).
+        """
+        for position, transition in enumerate(self.timeline):
+            if transition.status == "sending":
+                following = self.timeline[position + 1 : position + 2]
+                return transition.at, following[0].at if following else math.inf
+        return None
 
     def inbound_media_url(self, root_url: str) -> str | None:
         if self.direction != "inbound" or self.media_token is None:

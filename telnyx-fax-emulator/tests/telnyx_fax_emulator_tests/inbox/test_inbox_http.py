@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from airflow_provider_telnyx_fax.idempotency import SendKey
-from telnyx_fax_emulator.inbox import content_disposition, decode_send_key
+from telnyx_fax_emulator.inbox.pages import content_disposition
+from telnyx_fax_emulator.inbox.views import decode_send_key
 from telnyx_fax_emulator_tests.support import make_pdf
 
 if TYPE_CHECKING:
@@ -245,10 +246,10 @@ def test_content_disposition_is_safe_for_any_file_name() -> None:
 
 
 def test_cli_banner_prints_the_inbox_address() -> None:
-    from telnyx_fax_emulator.app import Runtime
+    from telnyx_fax_emulator.backend import Backend
     from telnyx_fax_emulator.cli import banner
     from telnyx_fax_emulator.settings import EmulatorSettings
 
-    runtime = Runtime(EmulatorSettings())
-    runtime.root_url = "http://127.0.0.1:8089"
-    assert "Fax inbox:       http://127.0.0.1:8089/ " in banner(runtime)
+    backend = Backend(EmulatorSettings())
+    backend.root_url = "http://127.0.0.1:8089"
+    assert "Fax inbox:       http://127.0.0.1:8089/ " in banner(backend)
