@@ -97,7 +97,7 @@ class Backend:
             )
         now = time.time()
         limit = self.settings.max_in_flight
-        if limit is not None and self.lines.in_processing(now) >= limit:
+        if limit is not None and self.lines.at_capacity(limit, now):
             raise too_many_faxes_in_flight(limit)
         # What the inbox shows as the fax's document (a reference, not a copy).
         kept_document = contents.content if contents is not None else None

@@ -37,12 +37,14 @@ class LineBook:
         """True when one of our faxes is on a call with ``number`` at time ``at``."""
         return any(call.deleted_at is None and _covers(call, at) for call in self._calls.get(number, ()))
 
-    def in_processing(self, now: float) -> int:
-        """How many outbound faxes are queued, media-processed or sending at ``now``."""
-        finished = [fax_id for fax_id, fax in self._open.items() if not fax.is_in_processing(now)]
-        for fax_id in finished:
-            del self._open[fax_id]
-        return len(self._open)
+    def at_capacity(self, limit: int, now: float) -> bool:
+        """True when ``limit`` outbound faxes are queued, media-processed or sending at ``now``."""
+        # Only a count at the limit needs the finished faxes forgotten: sends stay O(1) below it.
+        if len(self._open) >= limit:
+            finished = [fax_id for fax_id, fax in self._open.items() if not fax.is_in_processing(now)]
+            for fax_id in finished:
+                del self._open[fax_id]
+        return len(self._open) >= limit
 
 
 def _ends_after(fax: FaxRecord, at: float) -> bool:
