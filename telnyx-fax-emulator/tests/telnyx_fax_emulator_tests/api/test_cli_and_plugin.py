@@ -7,12 +7,13 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import requests
+
+from telnyx_fax_emulator_tests.support import launch
 
 if TYPE_CHECKING:
     from telnyx_fax_emulator.launcher import EmulatorProcess
@@ -22,27 +23,9 @@ pytest_plugins = ["pytester"]
 CONSOLE_SCRIPT = Path(sys.executable).parent / "telnyx-fax-emulator"
 
 
-def launch(*args: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert process.stdout is not None
-    banner = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        banner.append(line)
-        if line.startswith("Press Ctrl-C"):
-            return process, "".join(banner)
-    process.kill()
-    raise AssertionError("no banner: " + "".join(banner))
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_console_script_starts_answers_and_stops_cleanly(stop_signal: signal.Signals) -> None:
-    process, banner = launch("--api-key", "KEYcli", "--outcome", "+15557770000=user_busy")
+    process, banner = launch(CONSOLE_SCRIPT, "--api-key", "KEYcli", "--outcome", "+15557770000=user_busy")
     try:
         base_url = re.search(r"Base URL:\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v2", base_url)
