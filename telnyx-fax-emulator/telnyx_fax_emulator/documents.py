@@ -167,12 +167,18 @@ async def inspect_url(url: str) -> DocumentInfo:
     return inspect_document(fetched.data)
 
 
-def placeholder_pdf() -> bytes:
-    """A one-page PDF standing in for media the emulator was told about but cannot fetch."""
+def blank_pdf(pages: int = 1) -> bytes:
+    """A PDF of ``pages`` blank US Letter pages (a placeholder document, and a handy test document)."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
-    writer.add_blank_page(width=612, height=792)
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def placeholder_pdf() -> bytes:
+    """A one-page PDF standing in for media the emulator was told about but cannot fetch."""
+    return blank_pdf(1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
+from telnyx_fax_emulator.documents import blank_pdf
 from tests.openapi_contract import conformance_hook
 
 if TYPE_CHECKING:
@@ -64,19 +64,8 @@ def send_fax(
     return fax
 
 
-def make_pdf(pages: int) -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=612, height=792)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def write_pdf(path: Path, pages: int) -> Path:
-    path.write_bytes(make_pdf(pages))
+    path.write_bytes(blank_pdf(pages))
     return path
 
 

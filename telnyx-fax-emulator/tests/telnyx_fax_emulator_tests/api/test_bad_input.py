@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from telnyx_fax_emulator_tests.support import fax_body, make_pdf
+from telnyx_fax_emulator.documents import blank_pdf
+from telnyx_fax_emulator_tests.support import fax_body
 
 if TYPE_CHECKING:
     import requests
@@ -99,13 +100,13 @@ def test_multipart_over_20_mb_is_rejected(api: ApiSession, emulator: EmulatorPro
 
 def test_multipart_without_contents_and_with_two_sources(api: ApiSession, emulator: EmulatorProcess) -> None:
     fields = {"connection_id": emulator.connection_id, "from": emulator.from_number, "to": "+15550100000"}
-    response = api.post("/faxes", data=fields, files={"other": ("x.pdf", make_pdf(1), "application/pdf")})
+    response = api.post("/faxes", data=fields, files={"other": ("x.pdf", blank_pdf(1), "application/pdf")})
     assert response.status_code == 422
     assert first_error(response)["source"] == {"pointer": "/contents"}
     response = api.post(
         "/faxes",
         data={**fields, "media_url": "https://example.com/a.pdf"},
-        files={"contents": ("x.pdf", make_pdf(1), "application/pdf")},
+        files={"contents": ("x.pdf", blank_pdf(1), "application/pdf")},
     )
     assert response.status_code == 422
     assert "can't be submitted together" in first_error(response)["detail"]

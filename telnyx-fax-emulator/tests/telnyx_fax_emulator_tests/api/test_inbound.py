@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from telnyx_fax_emulator_tests.support import make_pdf
+from telnyx_fax_emulator.documents import blank_pdf
 
 if TYPE_CHECKING:
     from telnyx_fax_emulator.launcher import EmulatorProcess
@@ -19,7 +19,7 @@ CALLER = "+15551230000"
 def test_inbound_lifecycle_and_media_download(
     api: ApiSession, emulator: EmulatorProcess, webhook_receiver: WebhookReceiver
 ) -> None:
-    document = make_pdf(2)
+    document = blank_pdf(2)
     fax = emulator.simulate_inbound(CALLER, document=document, webhook_url=webhook_receiver.url)
     assert fax["status"] == "receiving"
     received = emulator.wait_for_status(fax["id"], "received")
@@ -59,7 +59,7 @@ def test_media_url_is_absent_until_received(api: ApiSession, emulator: EmulatorP
 def test_media_url_expires_and_refresh_renews_it(api: ApiSession, emulator: EmulatorProcess) -> None:
     # 10 minutes at real speed; at 2000x that is 0.3 s.
     emulator.set_speed(2000)
-    fax = emulator.simulate_inbound(CALLER, document=make_pdf(1))
+    fax = emulator.simulate_inbound(CALLER, document=blank_pdf(1))
     emulator.wait_for_status(fax["id"], "received")
     old_url = api.get(f"/faxes/{fax['id']}").json()["data"]["media_url"]
     time.sleep(0.5)
@@ -83,7 +83,7 @@ def test_tampered_token_is_forbidden(api: ApiSession, emulator: EmulatorProcess)
 
 
 def test_inbound_by_base64_json(api: ApiSession, emulator: EmulatorProcess) -> None:
-    fax = emulator.simulate_inbound_base64(CALLER, make_pdf(3), to="+15550101234")
+    fax = emulator.simulate_inbound_base64(CALLER, blank_pdf(3), to="+15550101234")
     received = emulator.wait_for_status(fax["id"], "received")
     assert (received["page_count"], received["to"]) == (3, "+15550101234")
 

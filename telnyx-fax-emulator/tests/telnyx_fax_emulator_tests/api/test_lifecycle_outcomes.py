@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from telnyx_fax_emulator_tests.support import OTHER_NUMBER, make_pdf, send_fax
+from telnyx_fax_emulator.documents import blank_pdf
+from telnyx_fax_emulator_tests.support import OTHER_NUMBER, send_fax
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -143,7 +144,7 @@ def test_document_problems_fail_like_telnyx(
 ) -> None:
     path = tmp_path / "doc.bin"
     # Built here rather than at collection: every test run would pay for the 351-page PDF.
-    path.write_bytes(make_pdf(351) if document == b"351 pages" else document)
+    path.write_bytes(blank_pdf(351) if document == b"351 pages" else document)
     fax = send_fax(api, emulator, media_url=path.as_uri())
     final = emulator.wait_for_status(fax["id"], TERMINAL)
     assert (final["status"], final["failure_reason"]) == ("failed", reason)
@@ -164,13 +165,13 @@ def test_missing_file_fails_with_download_failure(api: ApiSession, emulator: Emu
 
 def test_loopback_http_media_url_is_fetched(api: ApiSession, emulator: EmulatorProcess) -> None:
     # Forward a received fax: its media_url is a loopback URL the emulator can fetch like Telnyx would.
-    inbound = emulator.simulate_inbound("+15551230000", document=make_pdf(2))
+    inbound = emulator.simulate_inbound("+15551230000", document=blank_pdf(2))
     received = emulator.wait_for_status(inbound["id"], "received")
     fax = send_fax(api, emulator, media_url=received["media_url"])
     assert emulator.wait_for_status(fax["id"], TERMINAL)["page_count"] == 2
 
     # A loopback URL that answers 401 (the media download needs a bearer) is a download failure.
-    upload = api.post("/media", files={"media": ("one.pdf", make_pdf(1), "application/pdf")})
+    upload = api.post("/media", files={"media": ("one.pdf", blank_pdf(1), "application/pdf")})
     url = f"{emulator.root_url}/v2/media/{upload.json()['data']['media_name']}/download"
     fax = send_fax(api, emulator, media_url=url)
     assert emulator.wait_for_status(fax["id"], TERMINAL)["failure_reason"] == "file_download_failed"
@@ -180,7 +181,7 @@ def test_multipart_send_with_contents(api: ApiSession, emulator: EmulatorProcess
     response = api.post(
         "/faxes",
         data={"connection_id": emulator.connection_id, "from": emulator.from_number, "to": OTHER_NUMBER},
-        files={"contents": ("two.pdf", make_pdf(2), "application/pdf")},
+        files={"contents": ("two.pdf", blank_pdf(2), "application/pdf")},
     )
     assert response.status_code == 202, response.text
     fax = response.json()["data"]

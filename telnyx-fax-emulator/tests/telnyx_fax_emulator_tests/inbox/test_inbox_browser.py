@@ -10,7 +10,8 @@ import requests
 
 from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
 from airflow_provider_telnyx_fax.idempotency import SendKey
-from telnyx_fax_emulator_tests.support import make_pdf, write_pdf
+from telnyx_fax_emulator.documents import blank_pdf
+from telnyx_fax_emulator_tests.support import write_pdf
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -107,7 +108,7 @@ def test_sent_fax_goes_live_to_delivered_and_shows_its_document(
     from selenium.webdriver.common.by import By
 
     emulator.set_speed(10)  # a one-page fax takes 3.5 s: the page has to show the states in between
-    document = make_pdf(1)
+    document = blank_pdf(1)
     browser.get(emulator.inbox_url)
     assert browser.find_element(By.TAG_NAME, "h1").text == "Fax inbox"
     mark_document(browser)
@@ -226,7 +227,7 @@ def test_html_in_file_names_and_send_keys_is_shown_as_text_never_run(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    inbound = emulator.simulate_inbound(CALLER, document=make_pdf(1), filename=XSS_FILE_NAME)
+    inbound = emulator.simulate_inbound(CALLER, document=blank_pdf(1), filename=XSS_FILE_NAME)
     key = SendKey(XSS_DAG, XSS_TASK, XSS_RUN, -1, DELIVERS, "doc").client_state("PHNjcmlwdD4=")
     body = {"connection_id": emulator.connection_id, "from": emulator.from_number, "to": DELIVERS}
     outbound = requests.post(

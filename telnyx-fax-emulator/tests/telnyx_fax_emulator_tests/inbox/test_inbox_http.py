@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from airflow_provider_telnyx_fax.idempotency import SendKey
+from telnyx_fax_emulator.documents import blank_pdf
 from telnyx_fax_emulator.inbox.pages import content_disposition
 from telnyx_fax_emulator.inbox.views import decode_send_key
-from telnyx_fax_emulator_tests.support import make_pdf
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -43,7 +43,7 @@ def get(url: str) -> requests.Response:
 
 
 def test_markup_in_file_names_and_send_keys_is_escaped(emulator: EmulatorProcess) -> None:
-    inbound = emulator.simulate_inbound(CALLER, document=make_pdf(1), filename=XSS_FILE_NAME)
+    inbound = emulator.simulate_inbound(CALLER, document=blank_pdf(1), filename=XSS_FILE_NAME)
     key = SendKey(XSS_DAG, XSS_TASK, XSS_RUN, 2, DELIVERS, "doc").client_state("PHNjcmlwdD4=")
     outbound = send(emulator, media_url="https://example.com/a.pdf", client_state=key)
 
@@ -81,7 +81,7 @@ def test_pages_forbid_inline_script(emulator: EmulatorProcess) -> None:
 
 
 def test_pdf_documents_are_served_inline_and_other_files_only_as_downloads(emulator: EmulatorProcess) -> None:
-    pdf = make_pdf(2)
+    pdf = blank_pdf(2)
     pdf_fax = emulator.simulate_inbound(CALLER, document=pdf, filename="scan.pdf")
     document = get(f"{emulator.root_url}/_emulator/inbox/faxes/{pdf_fax['id']}/document")
     assert document.headers["content-type"] == "application/pdf"
@@ -103,7 +103,7 @@ def test_pdf_documents_are_served_inline_and_other_files_only_as_downloads(emula
 
 
 def test_documents_sent_by_media_name_or_loopback_url_are_viewable(emulator: EmulatorProcess, tmp_path: Path) -> None:
-    stored = make_pdf(1)
+    stored = blank_pdf(1)
     upload = requests.post(
         f"{emulator.base_url}/media",
         data={"media_name": "stored.pdf"},
@@ -114,7 +114,7 @@ def test_documents_sent_by_media_name_or_loopback_url_are_viewable(emulator: Emu
     assert upload.status_code == 201
     by_name = send(emulator, media_name="stored.pdf")
     local = tmp_path / "local.pdf"
-    local.write_bytes(make_pdf(3))
+    local.write_bytes(blank_pdf(3))
     by_url = send(emulator, media_url=local.as_uri())
     outside = send(emulator, media_url="https://example.com/far-away.pdf")
 
