@@ -60,7 +60,7 @@ def emulator_throughput(quick: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
-    from airflow_provider_telnyx_fax.emulator import start_emulator
+    from telnyx_fax_emulator import start_emulator
 
     rows: list[Row] = []
     raw: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from airflow_provider_telnyx_fax.emulator.launcher import EmulatorHandle
+    from telnyx_fax_emulator.launcher import EmulatorHandle
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY = "BENCH-READY"

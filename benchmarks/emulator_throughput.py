@@ -15,7 +15,7 @@ import time
 import aiohttp
 import requests
 
-from airflow_provider_telnyx_fax.emulator import start_emulator
+from telnyx_fax_emulator import start_emulator
 
 
 async def hammer(

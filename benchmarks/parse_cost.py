@@ -21,7 +21,7 @@ PROVIDER_MODULES = ("airflow_provider_telnyx_fax.operators.fax", "airflow_provid
 # Modules DAG parsing should never need: document tooling, the emulator and its web stack, async HTTP.
 HEAVY_PREFIXES = (
     "pypdf",
-    "airflow_provider_telnyx_fax.emulator",
+    "telnyx_fax_emulator",
     "aiohttp",
     "fastapi",
     "starlette",

@@ -26,7 +26,7 @@ from benchmarks._common import child_ready, child_result, client_env, run_once
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from airflow_provider_telnyx_fax.emulator.launcher import EmulatorHandle
+    from telnyx_fax_emulator.launcher import EmulatorHandle
 
 PAGES = 3
 DEFAULT_POLL_INTERVAL = 15.0
@@ -34,7 +34,7 @@ FIXED_INTERVAL = 10.0
 
 
 def realistic_completion(pages: int = PAGES) -> float:
-    from airflow_provider_telnyx_fax.emulator.outcomes import MEDIA_PROCESSED_SECS, PAGE_SECS, QUEUED_SECS
+    from telnyx_fax_emulator.outcomes import MEDIA_PROCESSED_SECS, PAGE_SECS, QUEUED_SECS
 
     return QUEUED_SECS + MEDIA_PROCESSED_SECS + pages * PAGE_SECS
 
@@ -100,9 +100,9 @@ async def _fixed(fax_id: str) -> float:
 
 
 def child_main() -> None:
-    from airflow_provider_telnyx_fax.emulator.launcher import EmulatorHandle
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
     from airflow_provider_telnyx_fax.triggers import polling
+    from telnyx_fax_emulator.launcher import EmulatorHandle
 
     speed = float(os.environ["BENCH_SPEED"])
     polling.FIRST_POLL_SECONDS = polling.FIRST_POLL_SECONDS / speed

@@ -18,7 +18,7 @@ from benchmarks._common import HTTP_CONN_ID, Child, child_ready, child_result, c
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from airflow_provider_telnyx_fax.emulator.launcher import EmulatorHandle
+    from telnyx_fax_emulator.launcher import EmulatorHandle
 
 VARIANTS = ("ours", "http", "sdk")
 MEDIA_URL = "https://example.com/report.pdf"

@@ -34,7 +34,7 @@ from benchmarks._common import (
 )
 
 if TYPE_CHECKING:
-    from airflow_provider_telnyx_fax.emulator.launcher import EmulatorHandle
+    from telnyx_fax_emulator.launcher import EmulatorHandle
 
 TERMINAL = frozenset({"delivered", "failed", "received"})
 VARIANTS = ("ours", "http", "sdk", "bare")

@@ -8,7 +8,7 @@ venv="$repo_root/${VENV_NAME:-.venv}"
 lock="$repo_root/${LOCK_FILE:-requirements/dev.lock}"
 python_bin="${PYTHON:-python3}"
 stamp="$venv/.installed-from"
-wanted="$(cat "$lock" "$repo_root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+wanted="$(cat "$lock" "$repo_root/pyproject.toml" "$repo_root/telnyx-fax-emulator/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "==> creating $venv"
@@ -19,7 +19,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   # uv resolves and installs the ~160 pinned wheels in seconds where pip takes minutes.
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
   "$venv/bin/python" -m uv pip install --quiet --python "$venv/bin/python" -r "$lock"
-  "$venv/bin/python" -m uv pip install --quiet --python "$venv/bin/python" --no-deps -e "$repo_root"
+  # Both distributions from the checkout: the provider and the emulator its tests run against.
+  "$venv/bin/python" -m uv pip install --quiet --python "$venv/bin/python" --no-deps \
+    -e "$repo_root" -e "$repo_root/telnyx-fax-emulator"
   echo "$wanted" > "$stamp"
 fi
 export PATH="$venv/bin:$PATH"

@@ -113,7 +113,7 @@ def line_seconds(fax: dict[str, Any]) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(REPO_ROOT))
-    from airflow_provider_telnyx_fax.emulator.launcher import start_emulator
+    from telnyx_fax_emulator.launcher import start_emulator
 
     demo_dir = args.demo_dir.resolve()
     home = demo_dir / "airflow-home"

@@ -7,7 +7,6 @@ Needs Debian's chromium and chromium-driver (``apt-get install chromium chromium
 
 from __future__ import annotations
 
-import io
 import sys
 import tempfile
 import time
@@ -15,29 +14,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import requests
-from pypdf import PdfWriter
 from selenium import webdriver
 
-from airflow_provider_telnyx_fax.emulator import start_emulator
 from airflow_provider_telnyx_fax.idempotency import SendKey
+from telnyx_fax_emulator import start_emulator
+from telnyx_fax_emulator.documents import blank_pdf
 
 if TYPE_CHECKING:
-    from airflow_provider_telnyx_fax.emulator.launcher import EmulatorProcess
+    from telnyx_fax_emulator.launcher import EmulatorProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,760",
 )  # fmt: skip
-
-
-def blank_pdf(pages: int) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=612, height=792)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def send(handle: EmulatorProcess, to: str, name: str, task: str, pages: int) -> None:

@@ -7,4 +7,5 @@ export VENV_NAME=.venv-minimum LOCK_FILE=requirements/minimum.lock
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$repo_root"
 echo "==> pytest on the minimum versions ($(python -c 'import airflow; print("Airflow", airflow.__version__)'))"
-pytest tests/hooks tests/operators tests/inbound tests/emulator tests/test_provider_registration.py "$@"
+pytest tests/hooks tests/operators tests/inbound telnyx-fax-emulator/tests/telnyx_fax_emulator_tests/api \
+  tests/test_provider_registration.py "$@"

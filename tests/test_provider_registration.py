@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
+import zipfile
 from importlib.metadata import metadata
 from pathlib import Path
 
@@ -16,14 +16,11 @@ from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 from airflow_provider_telnyx_fax import __version__
 from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
 from airflow_provider_telnyx_fax.validation import E164
+from tests.wheels import LOCK_FILE, REPO_ROOT, UV, build_wheel, fresh_venv
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTION = "airflow-provider-telnyx-fax"
 CONNECTION_ID_WIDGET = "extra__telnyx_fax__connection_id"
 FROM_NUMBER_WIDGET = "extra__telnyx_fax__from_number"
-LOCK_FILE = REPO_ROOT / "requirements" / "dev.lock"
-# uv from the dev environment if it is there, else from PATH; its cache makes a fresh venv take seconds.
-UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
 
 
 @pytest.fixture(scope="module")
@@ -123,36 +120,11 @@ def test_airflow_providers_list_shows_the_package(tmp_path):
 
 
 @pytest.mark.skipif(UV is None, reason="needs uv to build a fresh virtualenv quickly")
-def test_a_fresh_venv_with_the_built_wheel_lists_the_provider(tmp_path):
+def test_a_fresh_venv_with_the_built_wheel_lists_the_provider_and_carries_no_emulator(tmp_path):
     """What a user does: install the package next to Airflow, then ask Airflow what it sees."""
-    uv = str(UV)
-    wheel_dir = tmp_path / "dist"
+    wheel = build_wheel(REPO_ROOT, tmp_path / "dist")
     venv = tmp_path / "venv"
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
-
-    subprocess.run(
-        [uv, "build", "--wheel", "--out-dir", str(wheel_dir), str(REPO_ROOT)],
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=300,
-    )
-    (wheel,) = wheel_dir.glob("airflow_provider_telnyx_fax-*.whl")
-    subprocess.run(
-        [uv, "venv", "--python", f"{sys.version_info.major}.{sys.version_info.minor}", str(venv)],
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=300,
-    )
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [uv, "pip", "install", "--python", str(python), "-r", str(LOCK_FILE), str(wheel)],
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=600,
-    )
+    python = fresh_venv(venv, "-r", str(LOCK_FILE), str(wheel))
 
     output = providers_list(venv / "bin" / "airflow", tmp_path / "airflow-home")
 
@@ -165,3 +137,24 @@ def test_a_fresh_venv_with_the_built_wheel_lists_the_provider(tmp_path):
         check=True,
     ).stdout
     assert str(venv) in installed
+    # The emulator is a distribution of its own: none of it ships with the provider.
+    files = zipfile.ZipFile(wheel).namelist()
+    assert [name for name in files if "emulator" in name] == []
+    plugins = subprocess.run(
+        [str(python), "-c", PRINT_ENTRY_POINTS, "pytest11", "console_scripts"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    ).stdout.split()
+    assert "telnyx_fax_emulator" not in plugins
+    assert "telnyx-fax-emulator" not in plugins
+    assert not (venv / "bin" / "telnyx-fax-emulator").exists()
+
+
+PRINT_ENTRY_POINTS = """
+import importlib.metadata, sys
+for group in sys.argv[1:]:
+    for entry in importlib.metadata.entry_points(group=group):
+        print(entry.name)
+"""

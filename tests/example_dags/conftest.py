@@ -12,7 +12,7 @@ import pytest
 from tests.example_dags.airflow_runs import AirflowDB, DagRun, airflow_env, dags_test, migrate
 
 if TYPE_CHECKING:
-    from airflow_provider_telnyx_fax.emulator.launcher import EmulatorProcess
+    from telnyx_fax_emulator.launcher import EmulatorProcess
 
 
 @pytest.fixture(scope="session")

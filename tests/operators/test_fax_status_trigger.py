@@ -164,8 +164,11 @@ async def test_many_triggers_share_one_http_session(telnyx_fax_emulator, monkeyp
         original_init(self, *args, **kwargs)
 
     monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
-    number = "+15550100000" if status == "delivered" else "+15550100004"
-    fax_ids = [send(number) for _ in range(20)]
+    # One number per fax: a line takes one call at a time, so a second fax to a number on a call is busy.
+    if status == "failed":
+        for index in range(20):
+            telnyx_fax_emulator.set_outcome(f"+1555076{index:04d}", "carrier_lost")
+    fax_ids = [send(f"+1555076{index:04d}") for index in range(20)]
 
     results = await asyncio.gather(*(collect(trigger_for(fax_id)) for fax_id in fax_ids))
 

@@ -32,7 +32,7 @@ from tests.example_dags.airflow_runs import AIRFLOW, EXAMPLE_DAGS, AirflowDB, ai
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from airflow_provider_telnyx_fax.emulator.launcher import EmulatorProcess
+    from telnyx_fax_emulator.launcher import EmulatorProcess
 
 DAG_ID = "example_fax_daily_report"
 SENSOR = "wait_for_delivery"

@@ -1,0 +1,96 @@
+"""Start-up settings of the emulator and the speed scale shared by every timing."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_API_KEY = "KEYemulator0000000000000000"
+DEFAULT_CONNECTION_ID = "1234567890"
+DEFAULT_FROM_NUMBER = "+15550199999"
+DEFAULT_PORT = 8089
+# The account id Telnyx puts in webhook payloads as ``user_id``; any stable UUID will do.
+DEFAULT_USER_ID = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
+# Telnyx refuses more outbound faxes than this in processing at once (HTTP 429).
+DEFAULT_MAX_IN_FLIGHT = 2000
+
+# ``speed`` is "how many times faster than a real fax line". Real durations live in outcomes.py.
+REALISTIC_SPEED = 1.0
+FAST_SPEED = 100.0
+SPEED_PRESETS = {"realistic": REALISTIC_SPEED, "real": REALISTIC_SPEED, "fast": FAST_SPEED}
+
+# Outcome spec as accepted from the CLI, a JSON file or the control API.
+OutcomeSpec = str | list[str]
+
+
+def parse_speed(value: Any) -> float:
+    """Turn ``"fast"``, ``"realistic"`` or a positive number (string or float) into a speed factor.
+
+    :raises ValueError: on anything else, so the CLI and control API can report it.
+    """
+    if isinstance(value, str) and value.strip().lower() in SPEED_PRESETS:
+        return SPEED_PRESETS[value.strip().lower()]
+    if isinstance(value, bool):
+        raise ValueError(f"invalid speed {value!r}")
+    try:
+        speed = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"invalid speed {value!r}: use 'fast', 'realistic' or a positive number") from None
+    if not math.isfinite(speed) or speed <= 0:
+        raise ValueError(f"invalid speed {value!r}: must be a positive number")
+    return speed
+
+
+@dataclass
+class EmulatorSettings:
+    """Everything the emulator is configured with at start; ``reset`` returns to these values.
+
+    :param api_keys: accepted bearer API keys.
+    :param connection_id: the Fax Application id (``connection_id``) faxes must be sent with.
+    :param from_number: the number the emulated account owns (default ``to`` of inbound faxes).
+    :param speed: times faster than a real fax line (1 = realistic, 100 = the fast default).
+    :param outcomes: per-number outcome overrides on top of the built-in test-number table.
+    :param webhook_url: the application's webhook URL, used when a fax has no ``webhook_url``.
+    :param webhook_failover_url: the application's failover URL.
+    :param rate_limit: steady requests per second allowed on ``/v2`` (``None`` = unlimited).
+    :param event_log_path: append every event and webhook delivery there as JSON lines.
+    :param private_key: Ed25519 private key used to sign webhooks (PEM text or base64 of the
+        32 raw bytes); a fresh key pair is generated when ``None``.
+    :param webhook_timeout: seconds to wait for a webhook receiver before trying the failover.
+    :param user_id: the ``user_id`` put in webhook payloads.
+    :param busy_lines: a destination takes one call at a time: a fax whose call would start while
+        one of ours is on that number fails ``user_busy``.
+    :param max_in_flight: outbound faxes allowed in processing at once; one more gets 429
+        (``None`` = no limit).
+    """
+
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    connection_id: str = DEFAULT_CONNECTION_ID
+    from_number: str = DEFAULT_FROM_NUMBER
+    speed: float = FAST_SPEED
+    outcomes: dict[str, OutcomeSpec] = field(default_factory=dict)
+    webhook_url: str | None = None
+    webhook_failover_url: str | None = None
+    rate_limit: float | None = None
+    event_log_path: str | None = None
+    private_key: str | None = None
+    webhook_timeout: float = 5.0
+    user_id: str = DEFAULT_USER_ID
+    busy_lines: bool = True
+    max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT
+
+
+def parse_max_in_flight(value: Any) -> int | None:
+    """A whole number of faxes; ``0``, ``None`` or ``"off"`` mean no limit.
+
+    :raises ValueError: on anything else, so the CLI and control API can report it.
+    """
+    text = value.strip().lower() if isinstance(value, str) else None
+    if value is None or text in ("off", "none"):
+        return None
+    if text is not None and text.isdigit():
+        return int(text) or None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value or None
+    raise ValueError(f"invalid max_in_flight {value!r}: use a whole number of faxes, or 0 for no limit")
