@@ -1,0 +1,32 @@
+"""The batch manifest: one JSON line per row (numbers masked), written locally or to object storage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_telnyx_fax.documents import as_path
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+# Up to this many rows the manifest may travel inline in the roll-up XCom; above it, give manifest_path.
+INLINE_MANIFEST_MAX_ROWS = 500
+
+
+def write_manifest(manifest_path: Any, lines: Iterable[dict[str, Any]]) -> str:
+    """Write ``lines`` as JSON Lines to ``manifest_path`` (replacing it); return where they went."""
+    path = as_path(manifest_path)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
+    with path.open("wb") as handle:
+        handle.write(text.encode())
+    return str(manifest_path)
+
+
+def read_manifest(manifest_path: Any) -> list[dict[str, Any]]:
+    """The rows of a manifest written by :func:`write_manifest` (for summary tasks and reruns of failures)."""
+    with as_path(manifest_path).open("rb") as handle:
+        return [json.loads(line) for line in handle.read().decode().splitlines() if line.strip()]
