@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 LIST_PAGE_SIZE = 250
 # A progress line at least this often while a batch sends or waits.
 PROGRESS_SECONDS = 30.0
-# When the listing keeps showing fewer faxes than the worker sent (a fax deleted meanwhile), believe it after this many.
-MAX_SHORT_LISTINGS = 5
+# When listings keep showing fewer faxes than were sent (one deleted meanwhile), believe them after this long.
+SHORT_LISTING_GRACE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class BatchWatch:
         self.expected_faxes = expected_faxes
         self.faxes: dict[str, dict[str, Any]] = {}
         self.settled = known is not None
-        self.short_listings = 0
+        self.short_since: float | None = None
         self.last_listing_pages = 1
         for fax in known or ():
             self.faxes[fax["id"]] = fax
@@ -98,9 +98,10 @@ class BatchWatch:
         seen = await self._list(since=oldest or self.since)
         if not self.settled:
             ours = sum(1 for fax in self.faxes.values() if fax["id"] in seen)
-            if ours < self.expected_faxes and self.short_listings < MAX_SHORT_LISTINGS:
+            now = time.monotonic()
+            self.short_since = self.short_since or now
+            if ours < self.expected_faxes and now - self.short_since < SHORT_LISTING_GRACE_SECONDS:
                 # Telnyx may not list a just-accepted fax yet: the missing ones count as on the line.
-                self.short_listings += 1
                 return len(self.pending) + self.expected_faxes - ours
             self.settled = True
         return len(self.pending)
