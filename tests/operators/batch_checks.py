@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -48,7 +49,7 @@ def overlaps_per_number(faxes: list[dict[str, Any]], gap: float = 0.0) -> list[t
     clashes = []
     for number, spans in by_number.items():
         spans.sort()
-        for (_, first_end, first), (second_start, _, second) in zip(spans, spans[1:]):
+        for (_, first_end, first), (second_start, _, second) in itertools.pairwise(spans):
             if second_start < first_end + gap:
                 clashes.append((number, first, second))
     return clashes
