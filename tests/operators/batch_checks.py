@@ -59,6 +59,7 @@ def faxes_by_row(faxes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for fax in faxes:
         state = decode_client_state(fax.get("client_state"))
-        assert state is not None and "row" in state, fax
+        assert state is not None, fax
+        assert "row" in state, fax
         rows[str(state["row"])].append(fax)
     return dict(rows)
