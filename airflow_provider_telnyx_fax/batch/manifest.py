@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.documents import as_path
@@ -18,8 +17,7 @@ INLINE_MANIFEST_MAX_ROWS = 500
 def write_manifest(manifest_path: Any, lines: Iterable[dict[str, Any]]) -> str:
     """Write ``lines`` as JSON Lines to ``manifest_path`` (replacing it); return where they went."""
     path = as_path(manifest_path)
-    if isinstance(path, Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
     with path.open("wb") as handle:
         handle.write(text.encode())

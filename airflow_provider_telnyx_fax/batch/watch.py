@@ -143,10 +143,13 @@ class BatchWatch:
 
 
 @contextlib.asynccontextmanager
-async def progress_lines(describe: Callable[[], str], log: Any, every: float = PROGRESS_SECONDS) -> AsyncIterator[None]:
-    """Log ``describe()`` now and then every ``every`` seconds while the block runs (sending or waiting)."""
+async def progress_lines(
+    describe: Callable[[], str], log: Any, *, every: float = PROGRESS_SECONDS, first_after: float = 0.0
+) -> AsyncIterator[None]:
+    """Log ``describe()`` after ``first_after`` seconds, then every ``every`` seconds while the block runs."""
 
     async def report() -> None:
+        await asyncio.sleep(first_after)
         while True:
             log.info("Batch progress: %s", describe())
             await asyncio.sleep(every)
@@ -184,7 +187,8 @@ async def wait_for_batch(
             return make_event("ready", f"{pending:,} faxes of the batch are still on the line.", pending)
         return None
 
-    async with progress_lines(describe, log):
+    # The first line waits for the first checks: before them the watch knows nothing to report.
+    async with progress_lines(describe, log, first_after=PROGRESS_SECONDS):
         return await poll_until_event(
             check,
             poll_interval=poll_interval,

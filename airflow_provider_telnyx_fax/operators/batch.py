@@ -115,7 +115,7 @@ class SendFaxBatchOperator(BaseOperator):
     :param same_number_gap: seconds between the end of one fax to a number and the next to it.
     :param wait_for_completion: wait until every fax is delivered or failed (the roll-up is final).
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
-    :param poll_interval: longest wait between status checks, in seconds.
+    :param poll_interval: longest wait between status checks, in seconds. Templated.
     :param wait_timeout: fail after waiting this many seconds in total (``None``: no limit).
     :param resend_policy: ``if_failed``, ``always`` or ``never``.
     :param reconcile_lookback: how far back the run's window may start.
@@ -137,6 +137,7 @@ class SendFaxBatchOperator(BaseOperator):
         "connection_id",
         "send_options",
         "manifest_path",
+        "poll_interval",
     )
     ui_color = "#00a07b"
 
@@ -261,6 +262,8 @@ class SendFaxBatchOperator(BaseOperator):
     # -- the rows ----------------------------------------------------------------------------------
 
     def _plan(self, context: Context) -> BatchPlan:
+        # Templated, so it may arrive as text.
+        self.poll_interval = float(self.poll_interval)
         ti = context["ti"]
         map_index = ti.map_index if ti.map_index is not None else -1
         batch_id = batch_id_for(ti.dag_id, ti.task_id, ti.run_id, map_index)
