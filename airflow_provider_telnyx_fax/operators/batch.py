@@ -13,7 +13,7 @@ from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_telnyx_fax.batch.ledger import BatchLedger, batch_id_for
-from airflow_provider_telnyx_fax.batch.manifest import INLINE_MANIFEST_MAX_ROWS, write_manifest
+from airflow_provider_telnyx_fax.batch.manifest import INLINE_MANIFEST_MAX_ROWS, describe_rollup, write_manifest
 from airflow_provider_telnyx_fax.batch.rows import RowDefaults, check_rows, describe_invalid_rows, read_recipients
 from airflow_provider_telnyx_fax.batch.sender import Pacer, send_wave
 from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE, BatchWatch, WaitGoal, progress_lines, wait_for_batch
@@ -465,15 +465,3 @@ def _worker_event(status: str, message: str, pending: int | None) -> TriggerEven
     from airflow.triggers.base import TriggerEvent
 
     return TriggerEvent({"status": status, "message": message, "pending": pending})
-
-
-def describe_rollup(rollup: Mapping[str, Any]) -> str:
-    """``10,000 rows: 9,950 delivered, 41 failed (38 retryable, 3 permanent: user_busy 38, ...), ...``."""
-    failed = rollup["failed"]
-    reasons = ", ".join(f"{reason} {count:,}" for reason, count in rollup["by_reason"].items())
-    return (
-        f"{rollup['total']:,} rows: {rollup['delivered']:,} delivered, "
-        f"{failed['retryable'] + failed['permanent']:,} failed ({failed['retryable']:,} retryable, "
-        f"{failed['permanent']:,} permanent{': ' + reasons if reasons else ''}), "
-        f"{rollup['skipped']:,} skipped, {rollup['pending']:,} pending"
-    )
