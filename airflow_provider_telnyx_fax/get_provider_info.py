@@ -30,6 +30,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "Telnyx Fax",
                 "python-modules": [
+                    "airflow_provider_telnyx_fax.operators.batch",
                     "airflow_provider_telnyx_fax.operators.fax",
                     "airflow_provider_telnyx_fax.operators.inbound",
                 ],
@@ -48,6 +49,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "Telnyx Fax",
                 "python-modules": [
+                    "airflow_provider_telnyx_fax.triggers.batch",
                     "airflow_provider_telnyx_fax.triggers.fax",
                     "airflow_provider_telnyx_fax.triggers.inbound",
                 ],

@@ -45,9 +45,14 @@ class SendKey:
         identity = "\x1f".join([self.dag_id, self.task_id, self.run_id, str(self.map_index), self.to, self.document])
         return hashlib.sha256(identity.encode()).hexdigest()[:24]
 
-    def client_state(self, user_client_state: str | None = None) -> str:
-        """The ``client_state`` to send: this key plus the caller's own (base64) state, kept verbatim."""
+    def client_state(self, user_client_state: str | None = None, **labels: str | int) -> str:
+        """
+        The ``client_state`` to send: this key plus the caller's own (base64) state, kept verbatim.
+
+        ``labels`` add short fields for whoever reads the state back (a batch's id, row and try).
+        """
         state: dict[str, Any] = {
+            **labels,
             "afx": FORMAT_VERSION,
             "key": self.digest,
             "dag": self.dag_id,

@@ -32,6 +32,22 @@ CLOCK_SKEW_MARGIN = timedelta(minutes=5)
 SETTLE_SECONDS_AFTER_UNKNOWN_OUTCOME = 1.0
 
 
+def run_window_start(context: Context, lookback: timedelta) -> str:
+    """
+    Where the look for an earlier send starts: the run's start, capped by ``lookback`` (ISO 8601).
+
+    A fax carrying this run's send key cannot be older than the run, so a busy destination's
+    history before it is never listed. ``run_after`` stays put when the run is cleared.
+    """
+    floor = datetime.now(timezone.utc) - lookback
+    dag_run = context.get("dag_run")
+    starts = [
+        moment for moment in (getattr(dag_run, "run_after", None), getattr(dag_run, "start_date", None)) if moment
+    ]
+    since: datetime = max(floor, min(starts) - CLOCK_SKEW_MARGIN) if starts else floor
+    return since.isoformat()
+
+
 class SendFaxOperator(BaseOperator):
     """
     Send a fax with Telnyx, safely across retries and reruns, and optionally wait for the outcome.
@@ -215,19 +231,7 @@ class SendFaxOperator(BaseOperator):
     # -- no accidental duplicates ----------------------------------------------------------------
 
     def _reconcile_since(self, context: Context) -> str:
-        """
-        Where the look for an earlier send starts: this run's start, capped by ``reconcile_lookback``.
-
-        A fax carrying this run's send key cannot be older than the run, so a busy destination's
-        history before it is never listed. ``run_after`` stays put when the run is cleared.
-        """
-        floor = datetime.now(timezone.utc) - self.reconcile_lookback
-        dag_run = context.get("dag_run")
-        starts = [
-            moment for moment in (getattr(dag_run, "run_after", None), getattr(dag_run, "start_date", None)) if moment
-        ]
-        since: datetime = max(floor, min(starts) - CLOCK_SKEW_MARGIN) if starts else floor
-        return since.isoformat()
+        return run_window_start(context, self.reconcile_lookback)
 
     def _sent_with_key(self, key: SendKey, since: str) -> list[dict[str, Any]]:
         """The faxes carrying this task instance's send key since ``since``, newest first."""

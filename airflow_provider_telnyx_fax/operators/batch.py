@@ -1,0 +1,467 @@
+"""SendFaxBatchOperator: one task sends and tracks a whole batch of faxes, within Telnyx's limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator, conf
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_telnyx_fax.batch.ledger import BatchLedger, batch_id_for
+from airflow_provider_telnyx_fax.batch.manifest import INLINE_MANIFEST_MAX_ROWS, describe_rollup, write_manifest
+from airflow_provider_telnyx_fax.batch.rows import RowDefaults, check_rows, describe_invalid_rows, read_recipients
+from airflow_provider_telnyx_fax.batch.sender import Pacer, send_wave
+from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE, BatchWatch, WaitGoal, progress_lines, wait_for_batch
+from airflow_provider_telnyx_fax.documents import load_document
+from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
+from airflow_provider_telnyx_fax.idempotency import SendKey
+from airflow_provider_telnyx_fax.operators.fax import RESEND_POLICIES, run_window_start
+from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, describe_event
+from airflow_provider_telnyx_fax.triggers.polling import DEFAULT_MAX_CONSECUTIVE_ERRORS
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from airflow.sdk import Context
+    from airflow.triggers.base import TriggerEvent
+
+    from airflow_provider_telnyx_fax.batch.rows import BatchRow, InvalidRow
+    from airflow_provider_telnyx_fax.documents import LocalDocument
+    from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+
+# Telnyx refuses new faxes past 2,000 in processing on one account.
+ACCOUNT_IN_FLIGHT_LIMIT = 2000
+INVALID_ROW_ACTIONS = ("fail", "skip")
+# Send options a row cannot set, only the batch: everything but the row fields and the send key.
+BATCH_ONLY_OPTIONS = tuple(
+    name
+    for name in FaxSendRequest.option_names()
+    if name not in ("media_url", "media_name", "from_number", "connection_id", "client_state")
+)
+# A send whose outcome was unknown is looked for no sooner than this: Telnyx may list it a moment late.
+SETTLE_SECONDS = 5.0
+# Rows refused by a rate limit or an unreachable API are tried again after this pause.
+RETRY_PAUSE_SECONDS = 2.0
+EVENT_STATUSES = ("ready", "error", "timeout")
+
+
+@dataclass
+class BatchPlan:
+    """What one execution works from: the checked rows, the batch's identity and window."""
+
+    rows: list[BatchRow]
+    skipped: list[InvalidRow]
+    batch_id: str
+    since: str
+    try_number: int
+    uploaded: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Pause:
+    """The batch has to wait (for faxes to finish, or a number's gap) before its next wave."""
+
+    goal: WaitGoal
+    expected_faxes: int
+    rows_sent: int
+
+
+class SendFaxBatchOperator(BaseOperator):
+    """
+    Send one document (or one per row) to many recipients in one task, and follow every fax to its end.
+
+    Rows come from ``recipients`` (a list of numbers, or of mappings with ``to`` and optional
+    ``media_url`` / ``media_name`` / ``media_path``, ``from_number``, ``client_state``, ``row_id``) or
+    from ``recipients_path`` (a CSV with those columns or a JSON Lines file, local or any
+    ``ObjectStoragePath``). A row naming no document gets the batch's ``media_url`` / ``media_name`` /
+    ``media_path``; a local document is uploaded once. Every row is checked before the first send:
+    by default one bad row fails the task, naming the rows and fields, and nothing is sent
+    (``on_invalid_row="skip"`` leaves them out and reports them).
+
+    Sends go out in waves of at most ``max_in_flight`` faxes on the line, ``sends_per_second`` at
+    most, never two at once to one number and ``same_number_gap`` seconds apart. Each carries its
+    row's send key in ``client_state``: a retry, a cleared task, a killed worker or a rerun of the run
+    lists the run's window and sends only rows with no fax yet, or whose fax failed for a retryable
+    reason in an earlier try (``resend_policy`` as for ``SendFaxOperator``: ``never`` adopts any fax,
+    ``always`` resends whatever an earlier try sent). Between waves, and at the end with
+    ``wait_for_completion``, the task waits: deferred to :class:`FaxBatchTrigger` (which only reads)
+    with ``deferrable``, on the worker otherwise. A killed task cancels nothing: its retry adopts the
+    faxes on the line.
+
+    The return value (XCom, also pushed under ``rollup`` when the task fails) is ``{total, delivered,
+    failed: {retryable, permanent}, skipped, pending, by_reason, manifest}``; ``manifest`` is where
+    the per-row JSON Lines went, or the rows themselves for batches up to 500 rows without
+    ``manifest_path``. The task fails when any row failed, with the roll-up in the message; it fails
+    for good when every failure is permanent, so retries run only when a resend can help.
+
+    :param recipients: the rows (templated; may be an XComArg).
+    :param recipients_path: a CSV or JSON Lines file of rows, local or in object storage. Templated.
+    :param media_url: the batch's document URL. Templated.
+    :param media_name: the batch's document in Telnyx media storage. Templated.
+    :param media_path: the batch's document as a local path or ``ObjectStoragePath``. Templated.
+    :param from_number: caller number for rows naming none; defaults to the connection's. Templated.
+    :param connection_id: Fax Application id; defaults to the connection's. Templated.
+    :param send_options: other SendFax fields for every fax (``quality``, ``t38_enabled``,
+        ``monochrome``, ``black_threshold``, ``store_media``, ``store_preview``, ``preview_format``,
+        ``from_display_name``, ``webhook_url``). Templated.
+    :param max_in_flight: most faxes of the batch queued or on the line at once (1 to 2,000).
+    :param sends_per_second: most sends started per second.
+    :param same_number_gap: seconds between the end of one fax to a number and the next to it.
+    :param wait_for_completion: wait until every fax is delivered or failed (the roll-up is final).
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param poll_interval: longest wait between status checks, in seconds. Templated.
+    :param wait_timeout: fail after waiting this many seconds in total (``None``: no limit).
+    :param resend_policy: ``if_failed``, ``always`` or ``never``.
+    :param reconcile_lookback: how far back the run's window may start.
+    :param on_invalid_row: ``fail`` (send nothing) or ``skip``.
+    :param manifest_path: where the per-row JSON Lines go (local or object storage); required above
+        500 rows. Templated.
+    :param retryable_reasons: failure reasons to treat as retryable, overriding the table.
+    :param permanent_reasons: failure reasons to treat as permanent, overriding the table.
+    :param telnyx_conn_id: Airflow connection id.
+    """
+
+    template_fields: Sequence[str] = (
+        "recipients",
+        "recipients_path",
+        "media_url",
+        "media_name",
+        "media_path",
+        "from_number",
+        "connection_id",
+        "send_options",
+        "manifest_path",
+        "poll_interval",
+    )
+    ui_color = "#00a07b"
+
+    def __init__(
+        self,
+        *,
+        recipients: Any = None,
+        recipients_path: Any = None,
+        media_url: str | None = None,
+        media_name: str | None = None,
+        media_path: Any = None,
+        from_number: str | None = None,
+        connection_id: str | None = None,
+        send_options: Mapping[str, Any] | None = None,
+        max_in_flight: int = 300,
+        sends_per_second: float = 10.0,
+        same_number_gap: float = 30.0,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 15.0,
+        wait_timeout: float | None = None,
+        resend_policy: str = "if_failed",
+        reconcile_lookback: timedelta = timedelta(days=30),
+        on_invalid_row: str = "fail",
+        manifest_path: Any = None,
+        retryable_reasons: Sequence[str] = (),
+        permanent_reasons: Sequence[str] = (),
+        telnyx_conn_id: str = "telnyx_fax_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if resend_policy not in RESEND_POLICIES:
+            raise ValueError(f"resend_policy must be one of {', '.join(RESEND_POLICIES)}, not {resend_policy!r}")
+        if on_invalid_row not in INVALID_ROW_ACTIONS:
+            raise ValueError(f"on_invalid_row must be 'fail' or 'skip', not {on_invalid_row!r}")
+        if not 1 <= max_in_flight <= ACCOUNT_IN_FLIGHT_LIMIT:
+            raise ValueError(f"max_in_flight must be from 1 to {ACCOUNT_IN_FLIGHT_LIMIT:,} (the account's limit)")
+        if sends_per_second <= 0 or same_number_gap < 0:
+            raise ValueError("sends_per_second must be positive and same_number_gap not negative")
+        unknown = sorted(set(send_options or {}) - set(BATCH_ONLY_OPTIONS))
+        if unknown:
+            raise ValueError(f"send_options takes {', '.join(BATCH_ONLY_OPTIONS)}; not {', '.join(unknown)}")
+        self.recipients = recipients
+        self.recipients_path = recipients_path
+        self.media_url = media_url
+        self.media_name = media_name
+        self.media_path = media_path
+        self.from_number = from_number
+        self.connection_id = connection_id
+        self.send_options = dict(send_options or {})
+        self.max_in_flight = max_in_flight
+        self.sends_per_second = sends_per_second
+        self.same_number_gap = same_number_gap
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.wait_timeout = wait_timeout
+        self.resend_policy = resend_policy
+        self.reconcile_lookback = reconcile_lookback
+        self.on_invalid_row = on_invalid_row
+        self.manifest_path = manifest_path
+        self.retryable_reasons = tuple(retryable_reasons)
+        self.permanent_reasons = tuple(permanent_reasons)
+        self.telnyx_conn_id = telnyx_conn_id
+
+    @cached_property
+    def hook(self) -> TelnyxFaxHook:
+        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+
+        return TelnyxFaxHook(self.telnyx_conn_id)
+
+    # -- execute and resume ------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        plan = self._plan(context)
+        context["ti"].xcom_push(key="batch_id", value=plan.batch_id)
+        end_time = time.time() + self.wait_timeout if self.wait_timeout is not None else None
+        return self._advance(context, plan, end_time)
+
+    def resume(self, context: Context, event: Any = None, end_time: float | None = None) -> dict[str, Any]:
+        """Back from :class:`FaxBatchTrigger`: take stock, then send the next wave or finish."""
+        plan = self._plan(context)
+        if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
+            raise AirflowException(
+                f"Received an empty or unknown event for batch {plan.batch_id}: {describe_event(event)}"
+            )
+        if event.get("batch_id") != plan.batch_id:
+            raise AirflowException(f"Received an event for another batch while waiting for {plan.batch_id}.")
+        if event["status"] == "error":
+            raise AirflowException(f"{event['message']} The next try takes stock before sending anything.")
+        timed_out = event["status"] == "timeout"
+        if timed_out:
+            self.log.warning("%s", event["message"])
+        return self._advance(context, plan, end_time, timed_out=timed_out)
+
+    def _advance(
+        self, context: Context, plan: BatchPlan, end_time: float | None, *, timed_out: bool = False
+    ) -> dict[str, Any]:
+        ledger, pause = asyncio.run(self._drive(plan, end_time, stop=timed_out))
+        if pause is not None and not timed_out:
+            from airflow_provider_telnyx_fax.triggers.batch import FaxBatchTrigger
+
+            self.defer(
+                trigger=FaxBatchTrigger(
+                    batch_id=plan.batch_id,
+                    since=plan.since,
+                    expected_faxes=pause.expected_faxes,
+                    resume_at_pending=pause.goal.resume_at_pending,
+                    resume_after=pause.goal.resume_after,
+                    not_before=pause.goal.not_before,
+                    rows_total=len(plan.rows),
+                    rows_sent=pause.rows_sent,
+                    telnyx_conn_id=self.telnyx_conn_id,
+                    poll_interval=self.poll_interval,
+                    end_time=end_time,
+                ),
+                method_name="resume",
+                kwargs={"end_time": end_time},
+            )
+        return self._finish(context, ledger, timed_out=timed_out or pause is not None)
+
+    # -- the rows ----------------------------------------------------------------------------------
+
+    def _plan(self, context: Context) -> BatchPlan:
+        # Templated, so it may arrive as text.
+        self.poll_interval = float(self.poll_interval)
+        ti = context["ti"]
+        map_index = ti.map_index if ti.map_index is not None else -1
+        batch_id = batch_id_for(ti.dag_id, ti.task_id, ti.run_id, map_index)
+        try_number = int(ti.try_number or 1)
+
+        def key_for(to: str, document: str, row_id: str) -> SendKey:
+            return SendKey(ti.dag_id, ti.task_id, ti.run_id, map_index, to, f"{document}#row={row_id}")
+
+        def client_state_for(key: SendKey, row_id: str, own: str | None) -> str:
+            return key.client_state(own, batch=batch_id, row=row_id, attempt=try_number)
+
+        try:
+            raw_rows = read_recipients(self.recipients, self.recipients_path)
+            rows, invalid = check_rows(
+                raw_rows,
+                self._row_defaults(),
+                key_for=key_for,
+                client_state_for=client_state_for,
+                prepare=self.hook.prepare_send,
+            )
+        except TelnyxFaxValidationError as error:
+            raise AirflowFailException(f"Not sending the batch: {error}") from error
+        total = len(rows) + len(invalid)
+        if invalid and self.on_invalid_row == "fail":
+            raise AirflowFailException(
+                f"Not sending the batch, nothing was sent: {describe_invalid_rows(invalid, total)}. "
+                "Fix them, or pass on_invalid_row='skip' to send the others."
+            )
+        if invalid:
+            self.log.warning("Skipping invalid rows: %s", describe_invalid_rows(invalid, total))
+        if total > INLINE_MANIFEST_MAX_ROWS and not self.manifest_path:
+            raise AirflowFailException(
+                f"Not sending the batch: {total:,} rows need a manifest_path for their outcomes "
+                f"(the roll-up XCom holds at most {INLINE_MANIFEST_MAX_ROWS} rows)."
+            )
+        since = run_window_start(context, self.reconcile_lookback)
+        return BatchPlan(rows, invalid, batch_id, since, try_number)
+
+    def _row_defaults(self) -> RowDefaults:
+        given = [name for name in ("media_url", "media_name", "media_path") if getattr(self, name)]
+        if len(given) > 1:
+            raise TelnyxFaxValidationError(given[1], f"cannot go with {given[0]}; give the batch one document")
+        template = FaxSendRequest(
+            to="",
+            media_url=self.media_url or None,
+            media_name=self.media_name or None,
+            from_number=self.from_number or None,
+            connection_id=self.connection_id or None,
+            **self.send_options,
+        )
+        return RowDefaults(template, load_document(self.media_path) if self.media_path else None)
+
+    def _upload_once(self, document: LocalDocument) -> None:
+        if self.hook.media_exists(document.media_name):
+            return
+        self.hook.upload_media(document.content, media_name=document.media_name, filename=document.filename)
+        self.log.info("Uploaded a document (%d bytes) as media %s.", document.size, document.media_name)
+
+    # -- sending and waiting -----------------------------------------------------------------------
+
+    def _new_ledger(self, plan: BatchPlan) -> BatchLedger:
+        return BatchLedger(
+            plan.rows,
+            batch_id=plan.batch_id,
+            try_number=plan.try_number,
+            resend_policy=self.resend_policy,
+            retryable_reasons=self.retryable_reasons,
+            permanent_reasons=self.permanent_reasons,
+            skipped=plan.skipped,
+        )
+
+    async def _take_stock(self, ledger: BatchLedger, since: str) -> None:
+        """List the run's window once and give every row the faxes carrying its send key."""
+        faxes = [
+            fax
+            async for fax in self.hook.alist_faxes(page_size=LIST_PAGE_SIZE, direction="outbound", created_at_gte=since)
+        ]
+        ledger.absorb(faxes)
+        for entry in ledger.rows:
+            # Whatever Telnyx took is listed by now; a row still without a fax may be sent again.
+            entry.outcome_unknown = False
+
+    async def _drive(self, plan: BatchPlan, end_time: float | None, *, stop: bool) -> tuple[BatchLedger, Pause | None]:
+        """Send waves until every row has its fax (and, waiting for completion, every fax is finished)."""
+        from airflow_provider_telnyx_fax.hooks.fax import shared_client_session
+
+        ledger = self._new_ledger(plan)
+        async with shared_client_session():
+            await self._take_stock(ledger, plan.since)
+            if stop:
+                return ledger, None
+            pacer = Pacer(self.sends_per_second)
+            async with progress_lines(ledger.progress, self.log):
+                while True:
+                    await self._send_next_wave(plan, ledger, pacer)
+                    pause = self._pause(ledger)
+                    if pause is None or self.deferrable:
+                        return ledger, pause
+                    if not await self._wait_on_worker(plan, ledger, pause, end_time):
+                        return ledger, pause
+
+    async def _send_next_wave(self, plan: BatchPlan, ledger: BatchLedger, pacer: Pacer) -> None:
+        slots = self.max_in_flight - len(ledger.pending())
+        wave = ledger.next_wave(slots=max(0, slots), same_number_gap=self.same_number_gap, now=time.time())
+        if not wave:
+            return
+        for document in {
+            entry.row.document.media_name: entry.row.document for entry in wave if entry.row.document
+        }.values():
+            if document.media_name not in plan.uploaded:
+                await asyncio.to_thread(self._upload_once, document)
+                plan.uploaded.add(document.media_name)
+        result = await send_wave(self.hook, ledger, wave, pacer, self.log)
+        self.log.info(
+            "Wave of %d: %d accepted, %d outcome unknown, %d rate-limited, %d refused, %d unreachable. %s",
+            len(wave), result.sent, result.unknown, result.deferred, result.refused, len(result.unreachable),
+            ledger.progress(),
+        )  # fmt: skip
+        if result.unreachable and not (result.sent or result.unknown):
+            raise AirflowException(f"Telnyx could not be reached for any send of the wave: {result.unreachable[0]}")
+
+    def _pause(self, ledger: BatchLedger) -> Pause | None:
+        """What to wait for before the next wave, or ``None`` when the batch is done."""
+        now = time.time()
+        unsent = ledger.unsent()
+        pending = len(ledger.pending())
+        not_before = now + SETTLE_SECONDS if any(entry.outcome_unknown for entry in unsent) else None
+        rows_sent = len(ledger.rows) - len(unsent)
+        if not unsent:
+            if pending == 0 or not self.wait_for_completion:
+                return None
+            return Pause(WaitGoal(0, None, not_before), ledger.fax_count, rows_sent)
+        # Rows are left: resume once half the slots are free, or as soon as a fax ends when few are on the line.
+        resume_at = min(pending - 1, self.max_in_flight // 2) if pending else -1
+        resume_after = None
+        if pending < self.max_in_flight:
+            if ledger.next_wave(slots=1, same_number_gap=self.same_number_gap, now=now):
+                # Sendable now yet unsent: refused by a rate limit or an unreachable API a moment ago.
+                resume_after = now + RETRY_PAUSE_SECONDS
+            else:
+                resume_after = ledger.earliest_release(self.same_number_gap, now)
+        if resume_at < 0 and resume_after is None:
+            # Only sends of unknown outcome are left: look again once they have had time to be listed.
+            resume_after = now + RETRY_PAUSE_SECONDS
+        return Pause(WaitGoal(resume_at, resume_after, not_before), ledger.fax_count, rows_sent)
+
+    async def _wait_on_worker(self, plan: BatchPlan, ledger: BatchLedger, pause: Pause, end_time: float | None) -> bool:
+        """Wait on the worker as the trigger would; ``False`` when the wait timed out."""
+        watch = BatchWatch(
+            self.hook,
+            batch_id=plan.batch_id,
+            since=plan.since,
+            expected_faxes=pause.expected_faxes,
+            known=ledger.pending(),
+        )
+        event = await wait_for_batch(
+            watch,
+            pause.goal,
+            poll_interval=self.poll_interval,
+            end_time=end_time,
+            max_consecutive_errors=DEFAULT_MAX_CONSECUTIVE_ERRORS,
+            make_event=_worker_event,
+            describe=ledger.progress,
+            log=self.log,
+        )
+        payload = event.payload
+        if payload["status"] == "error":
+            raise AirflowException(f"{payload['message']} The next try takes stock before sending anything.")
+        ledger.absorb(watch.faxes.values())
+        if any(entry.outcome_unknown for entry in ledger.rows):
+            await self._take_stock(ledger, plan.since)
+        if payload["status"] == "timeout":
+            self.log.warning("%s", payload["message"])
+            return False
+        return True
+
+    # -- the result --------------------------------------------------------------------------------
+
+    def _finish(self, context: Context, ledger: BatchLedger, *, timed_out: bool) -> dict[str, Any]:
+        rollup = ledger.rollup()
+        lines = list(ledger.manifest_rows())
+        rollup["manifest"] = write_manifest(self.manifest_path, lines) if self.manifest_path else lines
+        summary = describe_rollup(rollup)
+        self.log.info("Batch %s: %s", ledger.batch_id, summary)
+        failed = rollup["failed"]
+        if not (timed_out or failed["retryable"] or failed["permanent"]):
+            return rollup
+        context["ti"].xcom_push(key="rollup", value=rollup)
+        if timed_out:
+            raise FaxTimeoutError(f"The batch did not finish within wait_timeout: {summary}")
+        if failed["retryable"]:
+            raise AirflowException(
+                f"Faxes of the batch failed: {summary}. A retry resends the {failed['retryable']:,} retryable failures."
+            )
+        raise AirflowFailException(f"Faxes of the batch failed for good: {summary}. A retry cannot fix them.")
+
+
+def _worker_event(status: str, message: str, pending: int | None) -> TriggerEvent:
+    from airflow.triggers.base import TriggerEvent
+
+    return TriggerEvent({"status": status, "message": message, "pending": pending})
