@@ -26,6 +26,7 @@ The limits can be set from the environment for trying the DAG out: ``EXAMPLE_FAX
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from datetime import datetime, timedelta
@@ -104,13 +105,14 @@ with DAG(
     @task(trigger_rule="all_done")
     def summarize() -> dict[str, Any]:
         """Print the batch's roll-up and the failed rows from the manifest, whatever the batch ended with."""
-        from airflow_provider_telnyx_fax.batch.manifest import read_manifest
-
         ti = get_current_context()["ti"]
         rollup = ti.xcom_pull(task_ids="send_batch") or ti.xcom_pull(task_ids="send_batch", key="rollup")
         if not rollup:
             raise RuntimeError("The batch task left no roll-up: it failed before sending (see its log).")
-        failed = [line for line in read_manifest(rollup["manifest"]) if line["status"] == "failed"]
+        # The manifest is JSON Lines: one object per row (row id, masked number, fax id, status, reason, attempts).
+        with ObjectStoragePath(rollup["manifest"]).open("r") as manifest:
+            rows = [json.loads(line) for line in manifest if line.strip()]
+        failed = [row for row in rows if row["status"] == "failed"]
         print(
             f"Batch: {rollup['delivered']:,} of {rollup['total']:,} delivered, "
             f"{rollup['failed']['retryable']:,} failed retryably, {rollup['failed']['permanent']:,} for good, "
