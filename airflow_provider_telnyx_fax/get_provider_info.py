@@ -55,6 +55,9 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        # No "plugins" key: TelnyxFaxPlugin is declared through the airflow.plugins entry point, which Airflow
+        # loads whether lazy_discover_providers is on or off. Listed here as well, it would be loaded a second
+        # time with lazy_discover_providers off and reported as a plugin import error ("already registered").
         "config": {
             "telnyx_fax": {
                 "description": "Settings of the Telnyx Fax provider.",
@@ -67,7 +70,62 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "boolean",
                         "example": "False",
                         "default": "True",
-                    }
+                    },
+                    "webhooks_enabled": {
+                        "description": "Serve POST /telnyx-fax/webhooks/{conn_id} on the api-server, which records "
+                        "each signed fax.received, fax.delivered and fax.failed webhook as an asset event. False "
+                        "leaves the route out.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    },
+                    "webhook_received_asset": {
+                        "description": "URI of the asset fax.received webhooks update; {conn_id} is replaced by "
+                        "the connection id in the webhook URL.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "telnyx-fax://{conn_id}/inbox",
+                        "default": "telnyx-fax://{conn_id}/received",
+                    },
+                    "webhook_delivered_asset": {
+                        "description": "URI of the asset fax.delivered webhooks update ({conn_id} as above).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "telnyx-fax://{conn_id}/sent",
+                        "default": "telnyx-fax://{conn_id}/delivered",
+                    },
+                    "webhook_failed_asset": {
+                        "description": "URI of the asset fax.failed webhooks update ({conn_id} as above).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "telnyx-fax://{conn_id}/problems",
+                        "default": "telnyx-fax://{conn_id}/failed",
+                    },
+                    "webhook_max_body_bytes": {
+                        "description": "The largest webhook body accepted, in bytes; a larger one is refused "
+                        "(413) before it is read whole. Telnyx fax events are about 1-2 KB.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "16384",
+                        "default": "65536",
+                    },
+                    "webhook_tolerance_seconds": {
+                        "description": "How far the telnyx-timestamp of a webhook may be from the api-server's "
+                        "clock, in seconds; an older (or future) webhook is refused as a possible replay.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "600",
+                        "default": "300",
+                    },
+                    "webhook_seen_event_ids": {
+                        "description": "How many recent Telnyx event ids are remembered per asset to record "
+                        "each event once, however often it is delivered.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "50000",
+                        "default": "10000",
+                    },
                 },
             }
         },

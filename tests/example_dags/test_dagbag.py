@@ -20,7 +20,11 @@ EXPECTED_DAG_IDS = {
 # What an example may import from the provider: the public hooks, operators, sensors and triggers (an
 # asset watcher takes a trigger), and the status and send-key helpers. Never the emulator or internals.
 PUBLIC_PACKAGES = ("hooks", "operators", "sensors", "triggers")
-PUBLIC_MODULES = {"airflow_provider_telnyx_fax.models", "airflow_provider_telnyx_fax.idempotency"}
+PUBLIC_MODULES = {
+    "airflow_provider_telnyx_fax.models",
+    "airflow_provider_telnyx_fax.idempotency",
+    "airflow_provider_telnyx_fax.assets",
+}
 
 
 def is_public(module: str) -> bool:

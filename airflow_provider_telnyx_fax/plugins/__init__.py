@@ -1,0 +1,1 @@
+"""The api-server plugin: Telnyx fax webhooks in, asset events out (see :mod:`.telnyx_fax`)."""
