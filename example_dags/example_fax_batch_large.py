@@ -51,6 +51,9 @@ with DAG(
     params={
         "size": Param(10_000, type="integer", minimum=1, description="How many recipients to write to the CSV"),
         "busy": Param(0, type="integer", minimum=0, description="How many of them answer busy (emulator)"),
+        "numbers": Param(
+            0, type="integer", minimum=0, description="How many distinct numbers the rows share (0: one per row)"
+        ),
         "storage_root": Param(DEFAULT_STORAGE, type="string", description="Object storage folder for CSV and manifest"),
         "poll_interval": Param(15, type="number", minimum=0.1, description="Seconds between status checks"),
     },
@@ -65,8 +68,10 @@ with DAG(
         target = ObjectStoragePath(params["storage_root"]) / "recipients" / f"{run_id.replace(':', '_')}.csv"
         target.parent.mkdir(parents=True, exist_ok=True)
         lines = ["row_id,to"]
+        shared = int(params["numbers"])
         for index in range(int(params["size"])):
-            number = "+15550100001" if index < int(params["busy"]) else f"+1312{5550000 + index:07d}"
+            slot = index % shared if shared else index
+            number = "+15550100001" if index < int(params["busy"]) else f"+1312{5550000 + slot:07d}"
             lines.append(f"customer-{index:05d},{number}")
         target.write_text("\n".join(lines) + "\n")
         return str(target)

@@ -1,1 +1,1 @@
-"""Helpers of SendFaxBatchOperator and FaxBatchTrigger: rows, the ledger, the send loop, waiting, the manifest."""
+"""Helpers of SendFaxBatchOperator and FaxBatchTrigger: rows, the ledger, sending, waves, waiting, the manifest."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,8 @@ from airflow_provider_telnyx_fax.batch.ledger import BatchLedger, batch_id_for
 from airflow_provider_telnyx_fax.batch.manifest import INLINE_MANIFEST_MAX_ROWS, describe_rollup, write_manifest
 from airflow_provider_telnyx_fax.batch.rows import RowDefaults, check_rows, describe_invalid_rows, read_recipients
 from airflow_provider_telnyx_fax.batch.sender import Pacer, send_wave
-from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE, BatchWatch, WaitGoal, progress_lines, wait_for_batch
+from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE, BatchWatch, progress_lines, wait_for_batch
+from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause, next_pause
 from airflow_provider_telnyx_fax.documents import load_document
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.triggers.base import TriggerEvent
 
-    from airflow_provider_telnyx_fax.batch.rows import BatchRow, InvalidRow
     from airflow_provider_telnyx_fax.documents import LocalDocument
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
 
@@ -44,32 +43,7 @@ BATCH_ONLY_OPTIONS = tuple(
     for name in FaxSendRequest.option_names()
     if name not in ("media_url", "media_name", "from_number", "connection_id", "client_state")
 )
-# A send whose outcome was unknown is looked for no sooner than this: Telnyx may list it a moment late.
-SETTLE_SECONDS = 5.0
-# Rows refused by a rate limit or an unreachable API are tried again after this pause.
-RETRY_PAUSE_SECONDS = 2.0
 EVENT_STATUSES = ("ready", "error", "timeout")
-
-
-@dataclass
-class BatchPlan:
-    """What one execution works from: the checked rows, the batch's identity and window."""
-
-    rows: list[BatchRow]
-    skipped: list[InvalidRow]
-    batch_id: str
-    since: str
-    try_number: int
-    uploaded: set[str] = field(default_factory=set)
-
-
-@dataclass
-class Pause:
-    """The batch has to wait (for faxes to finish, or a number's gap) before its next wave."""
-
-    goal: WaitGoal
-    expected_faxes: int
-    rows_sent: int
 
 
 class SendFaxBatchOperator(BaseOperator):
@@ -359,7 +333,12 @@ class SendFaxBatchOperator(BaseOperator):
             async with progress_lines(ledger.progress, self.log):
                 while True:
                     await self._send_next_wave(plan, ledger, pacer)
-                    pause = self._pause(ledger)
+                    pause = next_pause(
+                        ledger,
+                        max_in_flight=self.max_in_flight,
+                        same_number_gap=self.same_number_gap,
+                        wait_for_completion=self.wait_for_completion,
+                    )
                     if pause is None or self.deferrable:
                         return ledger, pause
                     if not await self._wait_on_worker(plan, ledger, pause, end_time):
@@ -384,31 +363,6 @@ class SendFaxBatchOperator(BaseOperator):
         )  # fmt: skip
         if result.unreachable and not (result.sent or result.unknown):
             raise AirflowException(f"Telnyx could not be reached for any send of the wave: {result.unreachable[0]}")
-
-    def _pause(self, ledger: BatchLedger) -> Pause | None:
-        """What to wait for before the next wave, or ``None`` when the batch is done."""
-        now = time.time()
-        unsent = ledger.unsent()
-        pending = len(ledger.pending())
-        not_before = now + SETTLE_SECONDS if any(entry.outcome_unknown for entry in unsent) else None
-        rows_sent = len(ledger.rows) - len(unsent)
-        if not unsent:
-            if pending == 0 or not self.wait_for_completion:
-                return None
-            return Pause(WaitGoal(0, None, not_before), ledger.fax_count, rows_sent)
-        # Rows are left: resume once half the slots are free, or as soon as a fax ends when few are on the line.
-        resume_at = min(pending - 1, self.max_in_flight // 2) if pending else -1
-        resume_after = None
-        if pending < self.max_in_flight:
-            if ledger.next_wave(slots=1, same_number_gap=self.same_number_gap, now=now):
-                # Sendable now yet unsent: refused by a rate limit or an unreachable API a moment ago.
-                resume_after = now + RETRY_PAUSE_SECONDS
-            else:
-                resume_after = ledger.earliest_release(self.same_number_gap, now)
-        if resume_at < 0 and resume_after is None:
-            # Only sends of unknown outcome are left: look again once they have had time to be listed.
-            resume_after = now + RETRY_PAUSE_SECONDS
-        return Pause(WaitGoal(resume_at, resume_after, not_before), ledger.fax_count, rows_sent)
 
     async def _wait_on_worker(self, plan: BatchPlan, ledger: BatchLedger, pause: Pause, end_time: float | None) -> bool:
         """Wait on the worker as the trigger would; ``False`` when the wait timed out."""

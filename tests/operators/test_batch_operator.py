@@ -13,7 +13,14 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_telnyx_fax.batch.manifest import read_manifest
 from airflow_provider_telnyx_fax.operators.batch import SendFaxBatchOperator
-from tests.operators.batch_checks import faxes_by_row, outbound, overlaps_per_number, peak_in_flight
+from benchmarks.emulator_checks import (
+    busy_line_failures,
+    faxes_by_row,
+    outbound,
+    overlaps_per_number,
+    peak_in_flight,
+    refused_sends,
+)
 from tests.operators.test_send_fax_validation import RecordingTaskInstance as SendTaskInstance
 
 if TYPE_CHECKING:
@@ -86,6 +93,9 @@ def test_ten_thousand_rows_in_one_task_match_the_emulator_row_by_row(run_dag, te
 
     assert peak_in_flight(faxes) <= 400
     assert overlaps_per_number(faxes, gap=GAP * 0.9) == []
+    # The emulator's own models agree: no send refused for its in-flight limit, no line found busy with our fax.
+    assert refused_sends(telnyx_fax_emulator) == 0
+    assert busy_line_failures(faxes, busy_numbers={BUSY, BUSY_THEN_DELIVERS}) == []
     # Reconciling cost listings, not a look-up per row: status requests stay well under one per fax.
     single_gets = telnyx_fax_emulator.request_count("GET", "/v2/faxes/*")
     listings = telnyx_fax_emulator.request_count("GET", "/v2/faxes")

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import psutil
 import pytest
 
+from benchmarks.emulator_checks import faxes_by_row, outbound
 from tests.example_dags.airflow_runs import AIRFLOW, run_cli
-from tests.operators.batch_checks import faxes_by_row, outbound
 from tests.real_airflow.test_scheduler_triggerer import (  # noqa: F401 (real_airflow is a fixture)
     api_server_healthy,
     real_airflow,

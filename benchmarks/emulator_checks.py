@@ -1,13 +1,21 @@
-"""What the emulator saw of a batch: its faxes per row, the peak number on the line, overlaps per number."""
+"""What the emulator saw of a batch: its faxes per row, the peak number on the line, overlaps per number,
+sends it refused and faxes that found the line busy.
+
+Read from the emulator's control view (fax timelines, failure reasons, request log). Shared by the batch
+benchmark and the tests (``tests/operators``, ``tests/real_airflow``): benchmarks never import tests.
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.idempotency import decode_client_state
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 TERMINAL = ("delivered", "failed")
 
@@ -53,6 +61,26 @@ def overlaps_per_number(faxes: list[dict[str, Any]], gap: float = 0.0) -> list[t
             if second_start < first_end + gap:
                 clashes.append((number, first, second))
     return clashes
+
+
+def refused_sends(emulator: Any) -> int:
+    """``POST /v2/faxes`` answered 429: refused for the in-flight limit (or a rate limit), nothing created.
+
+    Counted from the request log, which must still hold every request (it keeps the newest 50,000).
+    """
+    log = emulator.requests(limit=1_000_000)
+    if len(log["entries"]) < sum(log["counts"].values()):
+        raise RuntimeError("the emulator's request log dropped entries: reset it, or count fewer requests")
+    return sum(
+        1
+        for entry in log["entries"]
+        if entry["method"] == "POST" and entry["path"] == "/v2/faxes" and entry["status"] == 429
+    )
+
+
+def busy_line_failures(faxes: list[dict[str, Any]], busy_numbers: Collection[str] = ()) -> list[dict[str, Any]]:
+    """Faxes that failed ``user_busy`` to a number not set to answer busy: the line was busy with our own fax."""
+    return [fax for fax in faxes if fax["failure_reason"] == "user_busy" and fax["to"] not in busy_numbers]
 
 
 def faxes_by_row(faxes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
