@@ -28,7 +28,7 @@ def _cpu_of_children() -> float:
 
 def run(rows: int, rate_limit: float, max_in_flight: int) -> dict[str, Any]:
     from telnyx_fax_emulator.launcher import start_emulator
-    from tests.operators.batch_checks import outbound, overlaps_per_number, peak_in_flight
+    from tests.support.batch_checks import outbound, overlaps_per_number, peak_in_flight
 
     emulator = start_emulator(rate_limit=rate_limit)
     try:
