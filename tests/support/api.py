@@ -26,4 +26,3 @@ def connection_uri(host: str | None, *, password: str = SECRET_KEY, **extra: Any
     """An ``AIRFLOW_CONN_*`` value in the JSON form users write."""
     extras = {"connection_id": CONNECTION_ID, "from_number": FROM_NUMBER, **extra}
     return json.dumps({"conn_type": "telnyx_fax", "host": host, "password": password, "extra": extras})
-

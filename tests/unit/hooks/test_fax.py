@@ -47,7 +47,6 @@ def hook(scripted_server: ScriptedServer, fast_hook_kwargs: dict[str, Any]) -> T
     return TelnyxFaxHook(**fast_hook_kwargs)
 
 
-
 def telnyx_error(code: str, title: str, detail: str, pointer: str | None = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "title": title, "detail": detail}
     if pointer:

@@ -78,7 +78,6 @@ SCENARIOS = {
 }
 
 
-
 def make_hook() -> TelnyxFaxHook:
     return TelnyxFaxHook(max_retries=3, backoff_base=0.01, backoff_max=0.02, read_timeout=0.3)
 
