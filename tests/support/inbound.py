@@ -1,4 +1,4 @@
-"""Inbound faxes for the tests: the numbers they arrive at, watermarks, and making them arrive."""
+"""Inbound faxes for the tests: the numbers they arrive at, watermarks, making them arrive, a trigger's first event."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ def receive_faxes(
     if wait:
         faxes = [emulator.wait_for_status(fax["id"], "received") for fax in faxes]
     return faxes
+
+
+def ids(faxes: list[dict[str, Any]]) -> list[str]:
+    return [fax["id"] for fax in faxes]
+
+
+async def first_event(trigger: Any) -> dict[str, Any]:
+    """The payload of the first event ``trigger.run()`` yields."""
+    async for event in trigger.run():
+        return dict(event.payload)
+    raise AssertionError("the trigger ended without an event")

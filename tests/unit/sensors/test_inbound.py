@@ -14,17 +14,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, TaskD
 
 from airflow_provider_telnyx_fax.sensors.inbound import InboundFaxSensor
 from airflow_provider_telnyx_fax.triggers.inbound import InboundFaxTrigger
-from tests.support.inbound import INBOX, OTHER_INBOX, watermark
-
-
-async def first_event(trigger: InboundFaxTrigger) -> dict[str, Any]:
-    async for event in trigger.run():
-        return dict(event.payload)
-    raise AssertionError("the trigger ended without an event")
-
-
-def ids(faxes: list[dict[str, Any]]) -> list[str]:
-    return [fax["id"] for fax in faxes]
+from tests.support.inbound import INBOX, OTHER_INBOX, first_event, ids, watermark
 
 
 def sensor(**kwargs: Any) -> InboundFaxSensor:

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from airflow.sdk._shared.module_loading import import_string
 
 from airflow_provider_telnyx_fax.triggers.inbound import InboundFaxTrigger
-from tests.support.inbound import INBOX, OTHER_INBOX, watermark
-
-
-async def first_event(trigger: InboundFaxTrigger) -> dict[str, Any]:
-    async for event in trigger.run():
-        return dict(event.payload)
-    raise AssertionError("the trigger ended without an event")
-
-
-def ids(faxes: list[dict[str, Any]]) -> list[str]:
-    return [fax["id"] for fax in faxes]
+from tests.support.inbound import INBOX, OTHER_INBOX, first_event, ids, watermark
 
 
 class TestTriggerSerialization:

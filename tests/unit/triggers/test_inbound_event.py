@@ -11,7 +11,7 @@ import pytest
 from airflow.sdk._shared.module_loading import import_string
 
 from airflow_provider_telnyx_fax.triggers.inbound import InboundFaxEventTrigger, next_state
-from tests.support.inbound import INBOX, OTHER_INBOX, watermark
+from tests.support.inbound import INBOX, OTHER_INBOX, ids, watermark
 
 
 class FakeAssetStateStore:
@@ -67,10 +67,6 @@ def rebuilt(trigger: InboundFaxEventTrigger) -> InboundFaxEventTrigger:
     classpath, kwargs = trigger.serialize()
     fresh: InboundFaxEventTrigger = import_string(classpath)(**kwargs)
     return fresh
-
-
-def ids(faxes: list[dict[str, Any]]) -> list[str]:
-    return [fax["id"] for fax in faxes]
 
 
 class TestSerialization:
