@@ -68,13 +68,9 @@ def analytic() -> dict[str, Any]:
 
 
 def _pdf(path: Path, pages: int) -> Path:
-    from pypdf import PdfWriter
+    from telnyx_fax_emulator.documents import blank_pdf
 
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=612, height=792)
-    with path.open("wb") as handle:
-        writer.write(handle)
+    path.write_bytes(blank_pdf(pages))
     return path
 
 

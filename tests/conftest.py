@@ -7,9 +7,17 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.support.airflow_compat import mend_dag_test_on_airflow_3_2
+from tests.support.dag_runs import DAGS_FOLDER
+from tests.support.documents import make_pdf
+from tests.support.inbound import receive_faxes
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -17,7 +25,7 @@ REPO_ROOT = TESTS_DIR.parent
 _airflow_home = Path(tempfile.mkdtemp(prefix="telnyx-fax-tests-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(_airflow_home)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(TESTS_DIR / "dags")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
 
 
@@ -34,11 +42,10 @@ def airflow_db(airflow_home: Path) -> Path:
     return airflow_home / "airflow.db"
 
 
-def make_pdf(path: Path, pages: int) -> Path:
-    from telnyx_fax_emulator.documents import blank_pdf
-
-    path.write_bytes(blank_pdf(pages))
-    return path
+@pytest.fixture(scope="session", autouse=True)
+def _dag_test_runs_on_airflow_3_2() -> None:
+    """Let ``dag.test()`` run tasks on Airflow 3.2.2, the declared minimum (see tests/support/airflow_compat.py)."""
+    mend_dag_test_on_airflow_3_2()
 
 
 @pytest.fixture
@@ -47,52 +54,18 @@ def sample_pdf(tmp_path: Path) -> Path:
     return make_pdf(tmp_path / "report.pdf", pages=3)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _dag_test_runs_on_airflow_3_2() -> None:
-    """
-    Let ``dag.test()`` run tasks on Airflow 3.2.2, the declared minimum.
+@pytest.fixture
+def emulator(telnyx_fax_emulator: Any) -> Any:
+    """The emulator, a thousand times faster than a fax line: a one-page fax arrives in about 35 ms."""
+    telnyx_fax_emulator.set_speed(1000)
+    return telnyx_fax_emulator
 
-    3.2.2's backport of the two-token mechanism (apache/airflow#66989) looks up the execution API's
-    service registry on the request's app, and in ``dag.test()``'s in-process API the versioned sub-app
-    has none: every task fails with ``'State' object has no attribute 'svcs_registry'``. Airflow 3.3
-    gives the in-process API a registry of its own with a stub token generator (apache/airflow#60108);
-    this does the same for 3.2. Real deployments (scheduler, workers, api-server) are not affected.
-    """
-    from airflow import __version__ as airflow_version
-    from packaging.version import Version
 
-    if Version(airflow_version) >= Version("3.3"):
-        return
-    import svcs
-    from airflow.api_fastapi.auth.tokens import JWTGenerator
-    from airflow.api_fastapi.execution_api import app as execution_api
-    from airflow.api_fastapi.execution_api import deps
+@pytest.fixture
+def receive(emulator: Any) -> Callable[..., list[dict[str, Any]]]:
+    """Simulate ``count`` faxes arriving and wait until each is ``received``; returns their control views."""
 
-    class InProcessToken:
-        def generate(self, *args: Any, **kwargs: Any) -> str:
-            return "in-process"
+    def receive(count: int = 1, **kwargs: Any) -> list[dict[str, Any]]:
+        return receive_faxes(emulator, count, **kwargs)
 
-    registry = svcs.Registry()
-    registry.register_value(JWTGenerator, InProcessToken())
-
-    async def container() -> Any:
-        async with svcs.Container(registry) as services:
-            yield services
-
-    create_app = execution_api.create_task_execution_api_app
-
-    def create_app_with_registry(*args: Any, **kwargs: Any) -> Any:
-        app = create_app(*args, **kwargs)
-        app.dependency_overrides[deps._container] = container
-        return app
-
-    execution_api.create_task_execution_api_app = create_app_with_registry
-    reissue = execution_api.JWTReissueMiddleware.dispatch
-
-    async def dispatch(self: Any, request: Any, call_next: Any) -> Any:
-        # In-process there is no token to reissue.
-        if not hasattr(request.app.state, "svcs_registry"):
-            return await call_next(request)
-        return await reissue(self, request, call_next)
-
-    execution_api.JWTReissueMiddleware.dispatch = dispatch
+    return receive

@@ -12,7 +12,7 @@ OUTSIDE_REFERENCE = re.compile(r"\.\./shared|\.parent\s*/\s*[\"']shared[\"']")
 
 
 def test_the_api_contract_is_in_the_repository() -> None:
-    from tests.openapi_contract import SPEC_PATH
+    from tests.support.openapi_contract import SPEC_PATH
 
     assert SPEC_PATH.is_file()
     assert SPEC_PATH.resolve().is_relative_to(REPO_ROOT)

@@ -7,6 +7,9 @@
         ...  # run the task; the default Telnyx connection now talks to the emulator
         assert telnyx_fax_emulator.request_count("POST", "/v2/faxes") == 1
 
+``telnyx_fax_webhook_receiver`` records the webhooks sent to its ``url`` (see
+:mod:`telnyx_fax_emulator.webhook_receiver`).
+
 Imports stay inside the fixtures: pytest loads this module in every run of every project that
 has the provider installed.
 """
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from telnyx_fax_emulator.launcher import EmulatorProcess
+    from telnyx_fax_emulator.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +47,12 @@ def telnyx_fax_emulator(
     telnyx_fax_emulator_server.reset()
     monkeypatch.setenv("AIRFLOW_CONN_TELNYX_FAX_DEFAULT", telnyx_fax_emulator_server.airflow_conn_json)
     return telnyx_fax_emulator_server
+
+
+@pytest.fixture
+def telnyx_fax_webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A local server recording each webhook it receives (path, headers, raw body); ``/fail`` answers 500."""
+    from telnyx_fax_emulator.webhook_receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        yield receiver

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from tests.example_dags.airflow_runs import AIRFLOW, EXAMPLE_DAGS, airflow_env, migrate
+from tests.support.airflow_processes import AIRFLOW, EXAMPLE_DAGS, airflow_env, migrate
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

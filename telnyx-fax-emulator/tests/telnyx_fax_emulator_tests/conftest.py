@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import requests
 
-from telnyx_fax_emulator_tests.support import ApiSession, ReceivedWebhook, WebhookReceiver, write_pdf
-from tests.openapi_contract import conformance_hook, is_api_url, validate_response
+from telnyx_fax_emulator_tests.support import ApiSession, write_pdf
+from tests.support.openapi_contract import conformance_hook, is_api_url, validate_response
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from telnyx_fax_emulator.launcher import EmulatorProcess
+    from telnyx_fax_emulator.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture
@@ -76,27 +75,6 @@ def pdf_file(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def webhook_receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length", 0))
-            body = self.rfile.read(length)
-            receiver.received.append(ReceivedWebhook(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(500 if self.path == "/fail" else 200)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
+def webhook_receiver(telnyx_fax_webhook_receiver: WebhookReceiver) -> WebhookReceiver:
+    """The plugin's webhook receiver (``/fail`` answers 500, any other path 200)."""
+    return telnyx_fax_webhook_receiver

@@ -1,4 +1,4 @@
-"""Helpers shared by the emulator's tests: a contract-checked API session, fax bodies, PDFs, a webhook receiver."""
+"""Helpers shared by the emulator's tests: a contract-checked API session, fax bodies, PDFs, the Node SDK."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,7 @@ import pytest
 import requests
 
 from telnyx_fax_emulator.documents import blank_pdf
-from tests.openapi_contract import conformance_hook
+from tests.support.openapi_contract import conformance_hook
 
 if TYPE_CHECKING:
     from telnyx_fax_emulator.launcher import EmulatorHandle
@@ -67,38 +66,6 @@ def send_fax(
 def write_pdf(path: Path, pages: int) -> Path:
     path.write_bytes(blank_pdf(pages))
     return path
-
-
-@dataclass
-class ReceivedWebhook:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-@dataclass
-class WebhookReceiver:
-    """A local HTTP server recording webhooks; ``/fail`` answers 500, anything else 200."""
-
-    url: str
-    received: list[ReceivedWebhook] = field(default_factory=list)
-
-    def at(self, path: str) -> list[ReceivedWebhook]:
-        return [hook for hook in self.received if hook.path == path]
-
-    def wait_for(self, count: int, path: str | None = None, timeout: float = 10.0) -> list[ReceivedWebhook]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            hooks = self.received if path is None else self.at(path)
-            if len(hooks) >= count:
-                return list(hooks)
-            time.sleep(0.02)
-        raise TimeoutError(f"got {len(self.received)} webhooks, wanted {count} at {path}")
 
 
 def running_in_ci() -> bool:

@@ -14,7 +14,7 @@ from telnyx_fax_emulator_tests.support import (
     drive_with_the_node_sdk,
     launch,
 )
-from tests.wheels import LOCK_FILE, UV, build_wheel, fresh_venv
+from tests.support.wheels import LOCK_FILE, UV, build_wheel, fresh_venv
 
 # Every module but ``__main__`` (it runs the server) and the pytest plugin (pytest is the user's, not a dependency).
 IMPORT_EVERY_MODULE = """

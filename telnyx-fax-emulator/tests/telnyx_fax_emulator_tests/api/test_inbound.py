@@ -11,7 +11,8 @@ from telnyx_fax_emulator.documents import blank_pdf
 
 if TYPE_CHECKING:
     from telnyx_fax_emulator.launcher import EmulatorProcess
-    from telnyx_fax_emulator_tests.support import ApiSession, WebhookReceiver
+    from telnyx_fax_emulator.webhook_receiver import WebhookReceiver
+    from telnyx_fax_emulator_tests.support import ApiSession
 
 CALLER = "+15551230000"
 

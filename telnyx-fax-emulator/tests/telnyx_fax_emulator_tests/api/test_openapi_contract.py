@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.openapi_contract import ContractViolation, validate_request, validate_response
+from tests.support.openapi_contract import ContractViolation, validate_request, validate_response
 
 URL = "http://127.0.0.1:8089/v2/faxes"
 FAX = {

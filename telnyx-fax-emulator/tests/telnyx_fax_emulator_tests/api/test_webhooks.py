@@ -11,11 +11,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from telnyx_fax_emulator_tests.support import send_fax
-from tests.openapi_contract import validate_webhook
+from tests.support.openapi_contract import validate_webhook
 
 if TYPE_CHECKING:
     from telnyx_fax_emulator.launcher import EmulatorProcess
-    from telnyx_fax_emulator_tests.support import ApiSession, ReceivedWebhook, WebhookReceiver
+    from telnyx_fax_emulator.webhook_receiver import ReceivedWebhook, WebhookReceiver
+    from telnyx_fax_emulator_tests.support import ApiSession
 
 OUTBOUND_EVENTS = ["fax.queued", "fax.media.processed", "fax.sending.started", "fax.delivered"]
 

@@ -6,7 +6,7 @@ import ast
 import importlib.util
 from pathlib import Path
 
-from tests.test_import_cycles import import_graph
+from tests.support.imports import import_graph
 
 PACKAGE = "telnyx_fax_emulator"
 # What only the HTTP side may use.

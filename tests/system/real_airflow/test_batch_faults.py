@@ -1,0 +1,118 @@
+"""
+The large-batch example under a real scheduler, LocalExecutor and triggerer, with its processes killed.
+
+* The task process is SIGKILLed in the middle of its first wave: the retry lists the run's window,
+  adopts every fax already sent and sends the rest, so each row ends with exactly one fax.
+* The triggerer is SIGKILLed while the batch waits deferred, and a new one started: it rebuilds the
+  trigger from its kwargs and the run still succeeds, one fax per row.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from benchmarks.emulator_checks import faxes_by_row, outbound
+from tests.support.airflow_processes import AIRFLOW, api_server_healthy, processes_of, run_cli, stop_groups, wait_until
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+DAG_ID = "example_fax_batch_large"
+TASK = "send_batch"
+RUN_TIMEOUT = 300
+
+
+@pytest.fixture
+def batch_airflow(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A real Airflow whose batch example sends slowly enough to be interrupted, and retries at once."""
+    monkeypatch.setenv("EXAMPLE_FAX_BATCH_SENDS_PER_SECOND", request.param)
+    monkeypatch.setenv("EXAMPLE_FAX_BATCH_RETRY_DELAY", "1")
+    return request.getfixturevalue("real_airflow")
+
+
+def start_batch(env: dict[str, str], home: Path, db: Any, size: int) -> None:
+    logs = home / "component-logs"
+    wait_until(lambda: api_server_healthy(env["AIRFLOW__API__BASE_URL"]), 90, "the api-server", logs)
+    wait_until(lambda: db.has_dag(DAG_ID), 90, f"the dag-processor to parse {DAG_ID}", logs)
+    assert run_cli(env, "dags", "unpause", DAG_ID, timeout=90).returncode == 0
+    conf = f'{{"size": {size}, "storage_root": "{(home / "storage").as_uri()}", "poll_interval": 1}}'
+    triggered = run_cli(env, "dags", "trigger", DAG_ID, "--conf", conf, timeout=90)
+    assert triggered.returncode == 0, triggered.stdout
+
+
+def finished_run(db: Any) -> Any:
+    runs = db.runs(DAG_ID)
+    return runs[-1] if runs and runs[-1].state in ("success", "failed") else None
+
+
+def try_number(db: Any, run_id: str) -> int:
+    ((tries,),) = db._query(
+        "SELECT try_number FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ?", DAG_ID, run_id, TASK
+    )
+    return int(tries)
+
+
+def assert_one_fax_per_row(emulator: Any, size: int) -> None:
+    by_row = faxes_by_row(outbound(emulator))
+    assert sorted(by_row) == sorted(f"customer-{index:05d}" for index in range(size))
+    assert {row: len(faxes) for row, faxes in by_row.items() if len(faxes) != 1} == {}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("batch_airflow", ["15"], indirect=True)
+def test_a_worker_killed_mid_wave_leaves_exactly_one_fax_per_row(batch_airflow, telnyx_fax_emulator):
+    env, home, db = batch_airflow
+    size = 120  # at 15 sends a second the first wave takes about 8 s
+    start_batch(env, home, db, size)
+
+    sent = wait_until(
+        lambda: (count := telnyx_fax_emulator.request_count("POST", "/v2/faxes")) >= 30 and count,
+        RUN_TIMEOUT,
+        "the first wave to be under way",
+        home / "component-logs",
+        interval=0.1,
+    )
+    # The task process is titled after its task instance id; the executor's own workers say LocalExecutor.
+    workers = processes_of(home, "airflow worker -- ")
+    (task_process,) = [worker for worker in workers if "LocalExecutor" not in " ".join(worker.cmdline())]
+    task_process.send_signal(signal.SIGKILL)
+
+    run = wait_until(lambda: finished_run(db), RUN_TIMEOUT, "the run to finish", home / "component-logs")
+    assert run.state == "success", db.task_states(DAG_ID, run.run_id)
+    assert sent < size, "the task was killed before its wave was done"
+    assert try_number(db, run.run_id) == 2
+    assert_one_fax_per_row(telnyx_fax_emulator, size)
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("batch_airflow", ["200"], indirect=True)
+def test_a_triggerer_killed_while_the_batch_waits_does_not_stop_the_run(batch_airflow, telnyx_fax_emulator):
+    env, home, db = batch_airflow
+    logs = home / "component-logs"
+    telnyx_fax_emulator.set_speed(2)  # each fax takes about 18 s: the batch waits deferred a while
+    size = 20
+    start_batch(env, home, db, size)
+
+    def deferred_in_the_triggerer() -> bool:
+        runs = db.runs(DAG_ID)
+        return bool(runs) and db.task_states(DAG_ID, runs[-1].run_id).get((TASK, -1)) == "deferred"
+
+    wait_until(deferred_in_the_triggerer, RUN_TIMEOUT, "the batch to defer", logs, interval=0.2)
+    (triggerer,) = [process for process in processes_of(home, "triggerer") if process.pid == os.getpgid(process.pid)]
+    os.killpg(triggerer.pid, signal.SIGKILL)
+    with (logs / "triggerer-2.log").open("wb") as log:
+        replacement = subprocess.Popen(
+            [AIRFLOW, "triggerer"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        run = wait_until(lambda: finished_run(db), RUN_TIMEOUT, "the run to finish", logs)
+    finally:
+        stop_groups([replacement])
+    assert run.state == "success", db.task_states(DAG_ID, run.run_id)
+    assert try_number(db, run.run_id) == 1
+    assert_one_fax_per_row(telnyx_fax_emulator, size)
