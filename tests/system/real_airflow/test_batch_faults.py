@@ -85,7 +85,8 @@ def test_a_worker_killed_mid_wave_leaves_exactly_one_fax_per_row(batch_airflow, 
     run = wait_until(lambda: finished_run(db), RUN_TIMEOUT, "the run to finish", home / "component-logs")
     assert run.state == "success", db.task_states(DAG_ID, run.run_id)
     assert sent < size, "the task was killed before its wave was done"
-    assert try_number(db, run.run_id) == 2
+    # The kill cost the try; a later try may also have redialled a retryable failure.
+    assert try_number(db, run.run_id) >= 2
     assert_one_fax_per_row(telnyx_fax_emulator, size)
 
 
