@@ -26,6 +26,11 @@ from tests.unit.plugins.conftest import (
     signed_headers,
 )
 
+# These tests read the de-duplication record in Airflow 3.3's asset state store. On 3.2 (the minimum lane)
+# the route falls back to searching the asset's recent events, which SQLite cannot lock against a
+# concurrent delivery of the same event; see docs/webhooks.md.
+pytest.importorskip("airflow.models.asset_state_store", reason="needs Airflow 3.3's asset state store")
+
 ROUTE = f"{URL_PREFIX}/webhooks/{CONN_ID}"
 
 
