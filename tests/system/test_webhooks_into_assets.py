@@ -10,12 +10,9 @@ The cases run in file order against the same deployment and count from where the
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -26,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from tests.support.airflow_processes import AIRFLOW, EXAMPLE_DAGS, airflow_env, migrate
+from tests.support.airflow_processes import AIRFLOW, EXAMPLE_DAGS, airflow_env, migrate, stop_groups
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -91,22 +88,6 @@ class Deployment:
 
     def post(self, body: bytes, headers: dict[str, str]) -> requests.Response:
         return requests.post(self.route, data=body, headers=headers, timeout=30)
-
-
-def stop_groups(processes: list[subprocess.Popen[bytes]], grace: float = 20.0) -> None:
-    """SIGTERM each process group we started (a component and its workers), then SIGKILL what is left."""
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(max(0.1, deadline - time.monotonic()))
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(5)
 
 
 @pytest.fixture(scope="module")
