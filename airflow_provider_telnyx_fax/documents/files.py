@@ -11,6 +11,8 @@ from typing import Any
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Telnyx fetches at most this much from a media_url.
+MAX_URL_BYTES = 50 * 1024 * 1024
 MAX_PAGES = 350
 CONTENT_TYPES = {
     ".pdf": "application/pdf",
@@ -60,41 +62,39 @@ def as_path(media_path: Any) -> Any:
     return media_path
 
 
-def load_document(media_path: Any) -> LocalDocument:
-    """Read and check a document; raises :class:`TelnyxFaxValidationError` naming ``media_path``."""
+def load_document(media_path: Any, field: str = "media_path") -> LocalDocument:
+    """Read and check a document; raises :class:`TelnyxFaxValidationError` naming ``field``."""
     path = as_path(media_path)
     suffix = Path(str(path.name)).suffix.lower()
     if suffix not in CONTENT_TYPES:
         supported = ", ".join(sorted({ext.lstrip(".").upper() for ext in CONTENT_TYPES}))
         raise TelnyxFaxValidationError(
-            "media_path",
+            field,
             f"the file's type ({suffix or 'no extension'}) is not one Telnyx can fax; use one of {supported}",
         )
     if not path.exists() or not path.is_file():
-        raise TelnyxFaxValidationError("media_path", "no file at the given path; check the path and its template")
+        raise TelnyxFaxValidationError(field, "no file at the given path; check the path and its template")
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
         raise TelnyxFaxValidationError(
-            "media_path",
+            field,
             f"the file is {size / 1024 / 1024:.1f} MB, over the 20 MB upload limit; host it and pass media_url instead",
         )
     content = path.read_bytes()
-    pages = count_pdf_pages(content) if suffix == ".pdf" else None
+    pages = count_pdf_pages(content, field=field) if suffix == ".pdf" else None
     return LocalDocument(filename=path.name, content=content, content_type=CONTENT_TYPES[suffix], pages=pages)
 
 
-def count_pdf_pages(content: bytes, label: str = "the PDF") -> int:
+def count_pdf_pages(content: bytes, label: str = "the PDF", field: str = "media_path") -> int:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         pages = len(PdfReader(io.BytesIO(content)).pages)
     except (PdfReadError, ValueError, OSError) as error:
-        raise TelnyxFaxValidationError("media_path", f"{label} is not a readable PDF ({error})") from None
+        raise TelnyxFaxValidationError(field, f"{label} is not a readable PDF ({error})") from None
     if pages > MAX_PAGES:
-        raise TelnyxFaxValidationError(
-            "media_path", f"{label} has {pages} pages; Telnyx faxes at most {MAX_PAGES}, split it"
-        )
+        raise TelnyxFaxValidationError(field, f"{label} has {pages} pages; Telnyx faxes at most {MAX_PAGES}, split it")
     if pages == 0:
-        raise TelnyxFaxValidationError("media_path", f"{label} has no pages")
+        raise TelnyxFaxValidationError(field, f"{label} has no pages")
     return pages
