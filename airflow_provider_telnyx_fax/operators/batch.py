@@ -17,12 +17,13 @@ from airflow_provider_telnyx_fax.batch.rows import RowDefaults, check_rows, desc
 from airflow_provider_telnyx_fax.batch.sender import Pacer, send_wave
 from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE, BatchWatch, progress_lines, wait_for_batch
 from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause, next_pause
-from airflow_provider_telnyx_fax.documents import load_document
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.idempotency import SendKey
+from airflow_provider_telnyx_fax.operators.delivery import batch_document, checked_policy, write_batch_report
 from airflow_provider_telnyx_fax.operators.fax import RESEND_POLICIES, run_window_start
 from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, describe_event
+from airflow_provider_telnyx_fax.send_window import hold_for_window
 from airflow_provider_telnyx_fax.triggers.polling import DEFAULT_MAX_CONSECUTIVE_ERRORS
 
 if TYPE_CHECKING:
@@ -54,9 +55,10 @@ class SendFaxBatchOperator(BaseOperator):
     ``media_url`` / ``media_name`` / ``media_path``, ``from_number``, ``client_state``, ``row_id``) or
     from ``recipients_path`` (a CSV with those columns or a JSON Lines file, local or any
     ``ObjectStoragePath``). A row naming no document gets the batch's ``media_url`` / ``media_name`` /
-    ``media_path``; a local document is uploaded once. Every row is checked before the first send:
-    by default one bad row fails the task, naming the rows and fields, and nothing is sent
-    (``on_invalid_row="skip"`` leaves them out and reports them).
+    ``media_path`` / ``media_paths`` (merged, behind the batch's ``cover_page`` if given: one cover for
+    every row, naming ``recipient_name`` but no number); a local document is uploaded once. Every row
+    is checked before the first send: by default one bad row fails the task, naming the rows and
+    fields, and nothing is sent (``on_invalid_row="skip"`` leaves them out and reports them).
 
     Sends go out in waves of at most ``max_in_flight`` faxes on the line, ``sends_per_second`` at
     most, never two at once to one number and ``same_number_gap`` seconds apart. Each carries its
@@ -79,6 +81,11 @@ class SendFaxBatchOperator(BaseOperator):
     :param media_url: the batch's document URL. Templated.
     :param media_name: the batch's document in Telnyx media storage. Templated.
     :param media_path: the batch's document as a local path or ``ObjectStoragePath``. Templated.
+    :param media_paths: the batch's document as several PDFs merged in order. Templated.
+    :param cover_page: a cover page in front of the batch's document (as for ``SendFaxOperator``). Templated.
+    :param report_path: where one summary transmission report, a line per row, goes when every fax is
+        finished (needs ``wait_for_completion``). Templated.
+    :param send_window: as for ``SendFaxOperator``: each try starts sending only inside the window.
     :param from_number: caller number for rows naming none; defaults to the connection's. Templated.
     :param connection_id: Fax Application id; defaults to the connection's. Templated.
     :param send_options: other SendFax fields for every fax (``quality``, ``t38_enabled``,
@@ -107,6 +114,9 @@ class SendFaxBatchOperator(BaseOperator):
         "media_url",
         "media_name",
         "media_path",
+        "media_paths",
+        "cover_page",
+        "report_path",
         "from_number",
         "connection_id",
         "send_options",
@@ -123,6 +133,10 @@ class SendFaxBatchOperator(BaseOperator):
         media_url: str | None = None,
         media_name: str | None = None,
         media_path: Any = None,
+        media_paths: Sequence[Any] | None = None,
+        cover_page: Any = None,
+        report_path: Any = None,
+        send_window: Any = None,
         from_number: str | None = None,
         connection_id: str | None = None,
         send_options: Mapping[str, Any] | None = None,
@@ -159,6 +173,12 @@ class SendFaxBatchOperator(BaseOperator):
         self.media_url = media_url
         self.media_name = media_name
         self.media_path = media_path
+        self.media_paths = media_paths
+        self.cover_page = cover_page
+        self.report_path = report_path
+        self.send_window = checked_policy(
+            send_window=send_window, report_path=report_path, wait_for_completion=wait_for_completion
+        )
         self.from_number = from_number
         self.connection_id = connection_id
         self.send_options = dict(send_options or {})
@@ -187,9 +207,20 @@ class SendFaxBatchOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         plan = self._plan(context)
+        hold_for_window(
+            self.send_window,
+            deferrable=self.deferrable,
+            defer=self.defer,
+            log=self.log,
+            method_name="execute_in_window",
+        )
         context["ti"].xcom_push(key="batch_id", value=plan.batch_id)
         end_time = time.time() + self.wait_timeout if self.wait_timeout is not None else None
         return self._advance(context, plan, end_time)
+
+    def execute_in_window(self, context: Context, event: Any = None) -> dict[str, Any]:
+        """Back from waiting for the send window: start the try again."""
+        return self.execute(context)
 
     def resume(self, context: Context, event: Any = None, end_time: float | None = None) -> dict[str, Any]:
         """Back from :class:`FaxBatchTrigger`: take stock, then send the next wave or finish."""
@@ -253,7 +284,7 @@ class SendFaxBatchOperator(BaseOperator):
             raw_rows = read_recipients(self.recipients, self.recipients_path)
             rows, invalid = check_rows(
                 raw_rows,
-                self._row_defaults(),
+                self._row_defaults(context),
                 key_for=key_for,
                 client_state_for=client_state_for,
                 prepare=self.hook.prepare_send,
@@ -276,19 +307,9 @@ class SendFaxBatchOperator(BaseOperator):
         since = run_window_start(context, self.reconcile_lookback)
         return BatchPlan(rows, invalid, batch_id, since, try_number)
 
-    def _row_defaults(self) -> RowDefaults:
-        given = [name for name in ("media_url", "media_name", "media_path") if getattr(self, name)]
-        if len(given) > 1:
-            raise TelnyxFaxValidationError(given[1], f"cannot go with {given[0]}; give the batch one document")
-        template = FaxSendRequest(
-            to="",
-            media_url=self.media_url or None,
-            media_name=self.media_name or None,
-            from_number=self.from_number or None,
-            connection_id=self.connection_id or None,
-            **self.send_options,
-        )
-        return RowDefaults(template, load_document(self.media_path) if self.media_path else None)
+    def _row_defaults(self, context: Context) -> RowDefaults:
+        template, document = batch_document(context, self)
+        return RowDefaults(template, document)
 
     def _upload_once(self, document: LocalDocument) -> None:
         if self.hook.media_exists(document.media_name):
@@ -402,6 +423,8 @@ class SendFaxBatchOperator(BaseOperator):
         rollup["manifest"] = write_manifest(self.manifest_path, lines) if self.manifest_path else lines
         summary = describe_rollup(rollup)
         self.log.info("Batch %s: %s", ledger.batch_id, summary)
+        if self.report_path and not timed_out:
+            write_batch_report(self.report_path, ledger.batch_id, summary, lines)
         failed = rollup["failed"]
         if not (timed_out or failed["retryable"] or failed["permanent"]):
             return rollup

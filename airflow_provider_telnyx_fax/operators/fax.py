@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_telnyx_fax.documents import LocalDocument, load_document
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.idempotency import SendKey, find_sent_faxes
 from airflow_provider_telnyx_fax.models import FaxStatus
+from airflow_provider_telnyx_fax.operators.delivery import assemble, checked_policy, write_fax_report
 from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event, result_for_finished_fax
 from airflow_provider_telnyx_fax.privacy import mask_number
+from airflow_provider_telnyx_fax.send_window import hold_for_window
 from airflow_provider_telnyx_fax.triggers.polling import poll_delays
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
+    from airflow_provider_telnyx_fax.documents import LocalDocument
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
 
 RESEND_POLICIES = ("if_failed", "always", "never")
@@ -53,8 +55,11 @@ class SendFaxOperator(BaseOperator):
     Send a fax with Telnyx, safely across retries and reruns, and optionally wait for the outcome.
 
     Exactly one document source: ``media_url`` (Telnyx fetches it), ``media_name`` (already in Telnyx
-    media storage) or ``media_path`` (a local path or an ``ObjectStoragePath``; checked, then uploaded
-    once under a name derived from its bytes). Bad input fails the task before anything is sent.
+    media storage), ``media_path`` (a local path or an ``ObjectStoragePath``; checked, then uploaded
+    once under a name derived from its bytes) or ``media_paths`` (several PDFs merged in order into one).
+    A ``cover_page`` goes in front of a local document; ``report_path`` receives a transmission report
+    once the fax is finished; ``send_window`` holds the dial until business hours (see
+    ``docs/documents.md``). Bad input fails the task before anything is sent.
 
     Before sending, the operator looks for a fax this task instance already sent to ``to`` with the
     same document (see :mod:`airflow_provider_telnyx_fax.idempotency`). ``resend_policy`` decides:
@@ -69,6 +74,13 @@ class SendFaxOperator(BaseOperator):
     :param media_url: URL of the document. Templated.
     :param media_name: name of a document in Telnyx media storage. Templated.
     :param media_path: local path or ``ObjectStoragePath`` of the document to upload. Templated.
+    :param media_paths: local or object-storage PDFs, merged in order into one fax. Templated.
+    :param cover_page: a ``CoverPage`` or a dict of its fields (``subject``, ``message``,
+        ``sender_name``, ``recipient_name``, ``notice``, ``title``); needs the ``documents`` extra. Templated.
+    :param report_path: where the transmission report PDF goes once the fax is delivered or failed (local
+        or object storage; needs ``wait_for_completion`` and the ``documents`` extra). Templated.
+    :param send_window: a ``SendWindow`` or a dict (``days``, ``start``, ``end``, ``timezone``): outside it
+        the dial waits (deferred with ``deferrable``, asleep on the worker otherwise), retries too.
     :param from_number: E.164 caller number; defaults to the connection's ``from_number``. Templated.
     :param connection_id: Fax Application id; defaults to the connection's ``connection_id``. Templated.
     :param quality: ``normal``, ``high``, ``very_high``, ``ultra_light`` or ``ultra_dark``. Templated.
@@ -100,6 +112,9 @@ class SendFaxOperator(BaseOperator):
         "media_url",
         "media_name",
         "media_path",
+        "media_paths",
+        "cover_page",
+        "report_path",
         "from_number",
         "connection_id",
         "quality",
@@ -117,6 +132,10 @@ class SendFaxOperator(BaseOperator):
         media_url: str | None = None,
         media_name: str | None = None,
         media_path: Any = None,
+        media_paths: Sequence[Any] | None = None,
+        cover_page: Any = None,
+        report_path: Any = None,
+        send_window: Any = None,
         from_number: str | None = None,
         connection_id: str | None = None,
         quality: str | None = None,
@@ -148,6 +167,12 @@ class SendFaxOperator(BaseOperator):
         self.media_url = media_url
         self.media_name = media_name
         self.media_path = media_path
+        self.media_paths = media_paths
+        self.cover_page = cover_page
+        self.report_path = report_path
+        self.send_window = checked_policy(
+            send_window=send_window, report_path=report_path, wait_for_completion=wait_for_completion
+        )
         self.from_number = from_number
         self.connection_id = connection_id
         self.quality = quality
@@ -171,6 +196,7 @@ class SendFaxOperator(BaseOperator):
         self.retryable_reasons = tuple(retryable_reasons)
         self.permanent_reasons = tuple(permanent_reasons)
         self._in_flight_fax_id: str | None = None
+        self._sent_document: LocalDocument | None = None
 
     @cached_property
     def hook(self) -> TelnyxFaxHook:
@@ -185,7 +211,7 @@ class SendFaxOperator(BaseOperator):
         from airflow_provider_telnyx_fax.validation import check_client_state
 
         try:
-            document = self._document()
+            document = self._sent_document = self._document(context)
             key = self._send_key(context, document)
             if self.client_state is not None:
                 check_client_state(self.client_state)
@@ -205,16 +231,19 @@ class SendFaxOperator(BaseOperator):
             return fax
         return self._wait(context, fax)
 
-    def _document(self) -> LocalDocument | None:
-        sources = [name for name in ("media_url", "media_name", "media_path") if getattr(self, name)]
-        if len(sources) != 1:
-            from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+    def execute_in_window(self, context: Context, event: Any = None) -> dict[str, Any]:
+        """Back from waiting for the send window: look again for an earlier send, then dial."""
+        return self.execute(context)
 
-            choice = "none was given" if not sources else f"got {', '.join(sources)}"
-            raise TelnyxFaxValidationError(
-                "media_path", f"give exactly one of media_url, media_name or media_path; {choice}"
-            )
-        return load_document(self.media_path) if self.media_path else None
+    def _document(self, context: Context) -> LocalDocument | None:
+        return assemble(
+            context,
+            sources={name: getattr(self, name) for name in ("media_url", "media_name", "media_path", "media_paths")},
+            cover_page=self.cover_page,
+            to=self.to,
+            from_number=self.from_number or self.hook.extras.get("from_number"),
+            window=self.send_window,
+        )
 
     def _send_key(self, context: Context, document: LocalDocument | None) -> SendKey:
         ti = context["ti"]
@@ -261,6 +290,14 @@ class SendFaxOperator(BaseOperator):
                 previous["status"],
             )
             return previous
+        # Dial only inside the window; resuming runs execute again, which looks for an earlier send first.
+        hold_for_window(
+            self.send_window,
+            deferrable=self.deferrable,
+            defer=self.defer,
+            log=self.log,
+            method_name="execute_in_window",
+        )
         if document is not None:
             self._upload_once(document)
         try:
@@ -293,7 +330,12 @@ class SendFaxOperator(BaseOperator):
 
     # -- waiting ---------------------------------------------------------------------------------
 
-    def _finish(self, fax: dict[str, Any]) -> dict[str, Any]:
+    def _finish(self, context: Context, fax: dict[str, Any]) -> dict[str, Any]:
+        if self.report_path:
+            # After a deferral this is a fresh operator: the document is assembled again, to the same bytes.
+            document = self._sent_document or self._document(context)
+            write_fax_report(self.report_path, fax, document)
+            self.log.info("Wrote the transmission report of fax %s.", fax["id"])
         return result_for_finished_fax(
             fax, retryable_reasons=self.retryable_reasons, permanent_reasons=self.permanent_reasons
         )
@@ -303,7 +345,7 @@ class SendFaxOperator(BaseOperator):
         end_time = time.time() + self.wait_timeout if self.wait_timeout is not None else None
         fax = self.hook.get_fax(fax_id)
         if FaxStatus(fax["status"]).is_terminal:
-            return self._finish(fax)
+            return self._finish(context, fax)
         if self.deferrable:
             from airflow_provider_telnyx_fax.triggers.fax import FaxStatusTrigger
 
@@ -327,7 +369,7 @@ class SendFaxOperator(BaseOperator):
             fax = self.hook.get_fax(fax_id)
             if FaxStatus(fax["status"]).is_terminal:
                 self._in_flight_fax_id = None
-                return self._finish(fax)
+                return self._finish(context, fax)
         raise AssertionError("unreachable: poll_delays never ends")
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
@@ -339,7 +381,7 @@ class SendFaxOperator(BaseOperator):
             raise FaxTimeoutError(event["message"])
         if event["status"] == "error":
             raise AirflowException(event["message"])
-        return self._finish(event["fax"])
+        return self._finish(context, event["fax"])
 
     def on_kill(self) -> None:
         if self.cancel_on_kill and self._in_flight_fax_id:

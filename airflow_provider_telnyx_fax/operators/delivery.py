@@ -1,0 +1,127 @@
+"""
+What both send operators do for documents and delivery policy: ``media_paths`` merged behind an optional
+``cover_page``, a ``report_path`` written once the fax is finished, and a ``send_window``.
+
+The operators call these; the work itself lives in :mod:`airflow_provider_telnyx_fax.documents` and
+:mod:`airflow_provider_telnyx_fax.send_window`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_telnyx_fax.documents.cover_page import CoverPage
+from airflow_provider_telnyx_fax.documents.merge import CoverDetails, assemble_document
+from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
+from airflow_provider_telnyx_fax.send_window import SendWindow
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from airflow.sdk import Context
+
+    from airflow_provider_telnyx_fax.documents.files import LocalDocument
+
+
+def checked_policy(*, send_window: Any, report_path: Any, wait_for_completion: bool) -> SendWindow | None:
+    """Construction-time checks: the window parses, and a report needs the task to wait for the outcome."""
+    if report_path and not wait_for_completion:
+        raise ValueError(
+            "report_path needs wait_for_completion=True: the report is written once the fax is delivered or failed"
+        )
+    return SendWindow.of(send_window)
+
+
+def run_date(context: Context, window: SendWindow | None) -> str:
+    """The date the cover page prints: the run's, so a retry or a cleared rerun draws the same page."""
+    dag_run = context.get("dag_run")
+    moment = getattr(dag_run, "run_after", None) or getattr(dag_run, "logical_date", None)
+    if moment is None:
+        return ""
+    if window is not None:
+        moment = moment.astimezone(window.zone)
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def assemble(
+    context: Context,
+    *,
+    sources: Mapping[str, Any],
+    cover_page: CoverPage | Mapping[str, Any] | None,
+    to: str,
+    from_number: str | None,
+    window: SendWindow | None,
+) -> LocalDocument | None:
+    """
+    The document to upload (``media_path``, or ``media_paths`` merged, behind the cover page), checked.
+
+    :param sources: the operator's ``media_url``, ``media_name``, ``media_path`` and ``media_paths``;
+        exactly one must be given.
+    """
+    given = [name for name, value in sources.items() if value]
+    if len(given) != 1:
+        choice = "none was given" if not given else f"got {', '.join(given)}"
+        raise TelnyxFaxValidationError("media_path", f"give exactly one of {', '.join(sources)}; {choice}")
+    cover = CoverPage.coerce(cover_page)
+    details = (
+        CoverDetails(cover=cover, to=to, from_number=from_number, date=run_date(context, window)) if cover else None
+    )
+    return assemble_document(
+        media_path=sources.get("media_path") or None, media_paths=sources.get("media_paths") or None, cover=details
+    )
+
+
+def batch_document(context: Context, batch: Any) -> tuple[FaxSendRequest, LocalDocument | None]:
+    """
+    A batch operator's own document: the request template carrying it, and the local file if it is one.
+
+    The batch's cover page is one for every row, so it names the ``recipient_name`` but no number.
+    """
+    sources = ("media_url", "media_name", "media_path", "media_paths")
+    given = [name for name in sources if getattr(batch, name)]
+    if len(given) > 1:
+        raise TelnyxFaxValidationError(given[1], f"cannot go with {given[0]}; give the batch one document")
+    template = FaxSendRequest(
+        to="",
+        media_url=batch.media_url or None,
+        media_name=batch.media_name or None,
+        from_number=batch.from_number or None,
+        connection_id=batch.connection_id or None,
+        **batch.send_options,
+    )
+    local = bool(given) and given[0] in ("media_path", "media_paths")
+    if batch.cover_page and not local:
+        raise TelnyxFaxValidationError(
+            "cover_page", "needs the batch's own local document (media_path or media_paths) to go in front of"
+        )
+    if not local:
+        return template, None
+    document = assemble(
+        context,
+        sources={name: getattr(batch, name) for name in ("media_path", "media_paths")},
+        cover_page=batch.cover_page,
+        to="",
+        from_number=batch.from_number or batch.hook.extras.get("from_number"),
+        window=batch.send_window,
+    )
+    return template, document
+
+
+def write_fax_report(report_path: Any, fax: Mapping[str, Any], document: LocalDocument | None) -> str:
+    """Write one finished fax's transmission report to ``report_path``."""
+    from airflow_provider_telnyx_fax.documents.report import render_transmission_report, write_report
+
+    content = render_transmission_report(
+        fax,
+        pages=document.pages if document else None,
+        document=document.content if document and document.content_type == "application/pdf" else None,
+    )
+    return write_report(report_path, content)
+
+
+def write_batch_report(report_path: Any, batch_id: str, summary: str, lines: Sequence[Mapping[str, Any]]) -> str:
+    """Write a batch's summary report, one line per row, to ``report_path``."""
+    from airflow_provider_telnyx_fax.documents.report import render_batch_report, write_report
+
+    return write_report(report_path, render_batch_report(batch_id, summary, lines))
