@@ -94,7 +94,15 @@ def fit_lines(text: str, *, font: str, size: float, width: float, max_lines: int
 
     lines: list[str] = []
     for paragraph in text.replace("\r\n", "\n").split("\n"):
-        lines.extend(simpleSplit(paragraph, font, size, width) or [""])
+        for line in simpleSplit(paragraph, font, size, width) or [""]:
+            # A word wider than the page (a long URL, a reference number) is broken where the page ends.
+            while stringWidth(line, font, size) > width:
+                cut = len(line) - 1
+                while cut > 1 and stringWidth(line[:cut], font, size) > width:
+                    cut -= 1
+                lines.append(line[:cut])
+                line = line[cut:]
+            lines.append(line)
     if len(lines) <= max_lines:
         return lines
     kept = lines[:max_lines]

@@ -121,7 +121,9 @@ def assemble_document(
             field, "a cover page can only go in front of a PDF; convert the document to PDF first"
         )
     pages = sum(document.pages or 0 for document in documents) + (1 if cover else 0)
-    check_fax_limits(size=sum(document.size for document in documents), pages=pages, field=field)
+    if pages > MAX_PAGES:
+        # Refused before drawing or merging anything; the size is known only once merged.
+        check_fax_limits(size=0, pages=pages, field=field)
     parts = [document.content for document in documents]
     if cover is not None:
         from airflow_provider_telnyx_fax.documents.cover_page import render_cover_page

@@ -8,6 +8,7 @@ The operators call these; the work itself lives in :mod:`airflow_provider_telnyx
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.documents.cover_page import CoverPage
@@ -22,6 +23,18 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_telnyx_fax.documents.files import LocalDocument
+
+
+def from_template(field: str, value: Any) -> Any:
+    """A list or dict argument that a template rendered as JSON text (``{{ ... | tojson }}``), parsed back."""
+    if not isinstance(value, str) or not value.strip():
+        return value or None
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise TelnyxFaxValidationError(
+            field, "is text that is not JSON; render it with '| tojson', or use render_template_as_native_obj"
+        ) from None
 
 
 def checked_policy(*, send_window: Any, report_path: Any, wait_for_completion: bool) -> SendWindow | None:
@@ -59,16 +72,19 @@ def assemble(
     :param sources: the operator's ``media_url``, ``media_name``, ``media_path`` and ``media_paths``;
         exactly one must be given.
     """
+    sources = {**sources, "media_paths": from_template("media_paths", sources.get("media_paths"))}
     given = [name for name, value in sources.items() if value]
     if len(given) != 1:
         choice = "none was given" if not given else f"got {', '.join(given)}"
         raise TelnyxFaxValidationError("media_path", f"give exactly one of {', '.join(sources)}; {choice}")
-    cover = CoverPage.coerce(cover_page)
+    cover = CoverPage.coerce(from_template("cover_page", cover_page))
     details = (
         CoverDetails(cover=cover, to=to, from_number=from_number, date=run_date(context, window)) if cover else None
     )
     return assemble_document(
-        media_path=sources.get("media_path") or None, media_paths=sources.get("media_paths") or None, cover=details
+        media_path=sources.get("media_path") or None,
+        media_paths=sources["media_paths"],
+        cover=details,
     )
 
 
@@ -78,8 +94,9 @@ def batch_document(context: Context, batch: Any) -> tuple[FaxSendRequest, LocalD
 
     The batch's cover page is one for every row, so it names the ``recipient_name`` but no number.
     """
-    sources = ("media_url", "media_name", "media_path", "media_paths")
-    given = [name for name in sources if getattr(batch, name)]
+    values = {name: getattr(batch, name) for name in ("media_url", "media_name", "media_path")}
+    values["media_paths"] = from_template("media_paths", batch.media_paths)
+    given = [name for name, value in values.items() if value]
     if len(given) > 1:
         raise TelnyxFaxValidationError(given[1], f"cannot go with {given[0]}; give the batch one document")
     template = FaxSendRequest(
@@ -91,7 +108,7 @@ def batch_document(context: Context, batch: Any) -> tuple[FaxSendRequest, LocalD
         **batch.send_options,
     )
     local = bool(given) and given[0] in ("media_path", "media_paths")
-    if batch.cover_page and not local:
+    if from_template("cover_page", batch.cover_page) and not local:
         raise TelnyxFaxValidationError(
             "cover_page", "needs the batch's own local document (media_path or media_paths) to go in front of"
         )
@@ -99,7 +116,7 @@ def batch_document(context: Context, batch: Any) -> tuple[FaxSendRequest, LocalD
         return template, None
     document = assemble(
         context,
-        sources={name: getattr(batch, name) for name in ("media_path", "media_paths")},
+        sources={name: values[name] for name in ("media_path", "media_paths")},
         cover_page=batch.cover_page,
         to="",
         from_number=batch.from_number or batch.hook.extras.get("from_number"),
