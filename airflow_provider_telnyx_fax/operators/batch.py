@@ -20,7 +20,7 @@ from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause, next_pause
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.idempotency import SendKey
-from airflow_provider_telnyx_fax.operators.delivery import batch_document, checked_policy, write_batch_report
+from airflow_provider_telnyx_fax.operators.delivery import batch_document, checked_policy, window_of, write_batch_report
 from airflow_provider_telnyx_fax.operators.fax import RESEND_POLICIES, run_window_start
 from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, describe_event
 from airflow_provider_telnyx_fax.send_window import hold_for_window
@@ -117,6 +117,7 @@ class SendFaxBatchOperator(BaseOperator):
         "media_paths",
         "cover_page",
         "report_path",
+        "send_window",
         "from_number",
         "connection_id",
         "send_options",
@@ -208,7 +209,7 @@ class SendFaxBatchOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         plan = self._plan(context)
         hold_for_window(
-            self.send_window,
+            window_of(self.send_window),
             deferrable=self.deferrable,
             defer=self.defer,
             log=self.log,

@@ -37,13 +37,23 @@ def from_template(field: str, value: Any) -> Any:
         ) from None
 
 
-def checked_policy(*, send_window: Any, report_path: Any, wait_for_completion: bool) -> SendWindow | None:
-    """Construction-time checks: the window parses, and a report needs the task to wait for the outcome."""
+def checked_policy(*, send_window: Any, report_path: Any, wait_for_completion: bool) -> Any:
+    """
+    Construction-time checks: a report needs the task to wait for the outcome, and a window given as a
+    ``SendWindow`` or dict parses (a templated one is checked when rendered). Returns ``send_window``.
+    """
     if report_path and not wait_for_completion:
         raise ValueError(
             "report_path needs wait_for_completion=True: the report is written once the fax is delivered or failed"
         )
-    return SendWindow.of(send_window)
+    if not isinstance(send_window, str) and "{{" not in repr(send_window):
+        SendWindow.of(send_window)
+    return send_window
+
+
+def window_of(send_window: Any) -> SendWindow | None:
+    """The operator's ``send_window`` as rendered: a ``SendWindow``, a dict, its JSON text, or nothing."""
+    return SendWindow.of(from_template("send_window", send_window))
 
 
 def run_date(context: Context, window: SendWindow | None) -> str:
@@ -120,7 +130,7 @@ def batch_document(context: Context, batch: Any) -> tuple[FaxSendRequest, LocalD
         cover_page=batch.cover_page,
         to="",
         from_number=batch.from_number or batch.hook.extras.get("from_number"),
-        window=batch.send_window,
+        window=window_of(batch.send_window),
     )
     return template, document
 

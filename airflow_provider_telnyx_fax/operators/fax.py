@@ -13,7 +13,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.idempotency import SendKey, find_sent_faxes
 from airflow_provider_telnyx_fax.models import FaxStatus
-from airflow_provider_telnyx_fax.operators.delivery import assemble, checked_policy, write_fax_report
+from airflow_provider_telnyx_fax.operators.delivery import assemble, checked_policy, window_of, write_fax_report
 from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event, result_for_finished_fax
 from airflow_provider_telnyx_fax.privacy import mask_number
 from airflow_provider_telnyx_fax.send_window import hold_for_window
@@ -115,6 +115,7 @@ class SendFaxOperator(BaseOperator):
         "media_paths",
         "cover_page",
         "report_path",
+        "send_window",
         "from_number",
         "connection_id",
         "quality",
@@ -242,7 +243,7 @@ class SendFaxOperator(BaseOperator):
             cover_page=self.cover_page,
             to=self.to,
             from_number=self.from_number or self.hook.extras.get("from_number"),
-            window=self.send_window,
+            window=window_of(self.send_window),
         )
 
     def _send_key(self, context: Context, document: LocalDocument | None) -> SendKey:
@@ -292,7 +293,7 @@ class SendFaxOperator(BaseOperator):
             return previous
         # Dial only inside the window; resuming runs execute again, which looks for an earlier send first.
         hold_for_window(
-            self.send_window,
+            window_of(self.send_window),
             deferrable=self.deferrable,
             defer=self.defer,
             log=self.log,

@@ -16,6 +16,7 @@ EXPECTED_DAG_IDS = {
     "example_fax_batch",
     "example_fax_resend_failed",
     "example_fax_cancel",
+    "example_fax_documents",
 }
 # What an example may import from the provider: the public hooks, operators, sensors and triggers (an
 # asset watcher takes a trigger), and the status and send-key helpers. Never the emulator or internals.
