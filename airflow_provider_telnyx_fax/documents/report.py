@@ -33,13 +33,14 @@ FIRST_PAGE_WIDTH = 250.0  # points: the first page reduced to about 40 %
 ROW_HEIGHT = 14.0
 # The batch summary's columns: heading, manifest field, width in points.
 BATCH_COLUMNS = (
-    ("Row", "row", 26.0),
-    ("Row id", "row_id", 80.0),
-    ("To", "to", 70.0),
-    ("Fax id", "fax_id", 162.0),
-    ("Status", "status", 50.0),
+    ("Row", "row", 24.0),
+    ("Row id", "row_id", 76.0),
+    ("To", "to", 62.0),
+    # Wide enough for a whole Telnyx fax id (a UUID) at 8.5 pt.
+    ("Fax id", "fax_id", 176.0),
+    ("Status", "status", 48.0),
     ("Failure reason", "failure_reason", 92.0),
-    ("Tries", "attempts", 24.0),
+    ("Tries", "attempts", 26.0),
 )
 
 

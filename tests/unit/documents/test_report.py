@@ -94,7 +94,8 @@ def test_a_batch_report_lists_every_row_over_as_many_pages_as_needed():
             "row": index,
             "row_id": f"customer-{index:05d}",
             "to": "+1•••••0123",
-            "fax_id": f"fax-{index:05d}",
+            # As wide as a Telnyx fax id (a UUID) gets: digits are the widest of its characters.
+            "fax_id": f"{index:08d}-0000-4000-8000-{index:012d}",
             "status": "failed" if index % 50 == 0 else "delivered",
             "failure_reason": "user_busy" if index % 50 == 0 else None,
             "attempts": 1,
