@@ -85,7 +85,7 @@ class SendFaxBatchOperator(BaseOperator):
     :param cover_page: a cover page in front of the batch's document (as for ``SendFaxOperator``). Templated.
     :param report_path: where one summary transmission report, a line per row, goes when every fax is
         finished (needs ``wait_for_completion``). Templated.
-    :param send_window: as for ``SendFaxOperator``: each try starts sending only inside the window.
+    :param send_window: as for ``SendFaxOperator``: each try starts sending only inside the window. Templated.
     :param from_number: caller number for rows naming none; defaults to the connection's. Templated.
     :param connection_id: Fax Application id; defaults to the connection's. Templated.
     :param send_options: other SendFax fields for every fax (``quality``, ``t38_enabled``,

@@ -80,7 +80,7 @@ class SendFaxOperator(BaseOperator):
     :param report_path: where the transmission report PDF goes once the fax is delivered or failed (local
         or object storage; needs ``wait_for_completion`` and the ``documents`` extra). Templated.
     :param send_window: a ``SendWindow`` or a dict (``days``, ``start``, ``end``, ``timezone``): outside it
-        the dial waits (deferred with ``deferrable``, asleep on the worker otherwise), retries too.
+        the dial waits (deferred with ``deferrable``, asleep on the worker otherwise), retries too. Templated.
     :param from_number: E.164 caller number; defaults to the connection's ``from_number``. Templated.
     :param connection_id: Fax Application id; defaults to the connection's ``connection_id``. Templated.
     :param quality: ``normal``, ``high``, ``very_high``, ``ultra_light`` or ``ultra_dark``. Templated.

@@ -275,3 +275,40 @@ def test_report_text_is_read_back_by_pypdf():
     writer.write(buffer)
     text, _ = report_text(io.BytesIO(buffer.getvalue()))
     assert "Delivered" not in text
+
+
+# -- arguments ---------------------------------------------------------------------------------------
+
+
+def test_a_report_without_waiting_for_the_outcome_is_refused_when_the_dag_is_parsed():
+    from airflow_provider_telnyx_fax.operators.fax import SendFaxOperator
+
+    with pytest.raises(ValueError, match="report_path needs wait_for_completion=True"):
+        SendFaxOperator(task_id="send", to=DELIVERS, media_url="https://example.com/a.pdf", report_path="r.pdf")
+
+
+def test_a_bad_literal_window_is_refused_when_the_dag_is_parsed_and_a_templated_one_when_rendered():
+    from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+    from airflow_provider_telnyx_fax.operators.delivery import window_of
+    from airflow_provider_telnyx_fax.operators.fax import SendFaxOperator
+
+    with pytest.raises(TelnyxFaxValidationError, match="is not an IANA time zone"):
+        SendFaxOperator(task_id="send", to=DELIVERS, media_url="u", send_window={"timezone": "Chicago"})
+    templated = SendFaxOperator(task_id="send", to=DELIVERS, media_url="u", send_window="{{ params.window }}")
+    assert templated.send_window == "{{ params.window }}"
+    assert window_of('{"days": "sat,sun", "timezone": "Europe/Paris"}').days == (5, 6)
+    with pytest.raises(TelnyxFaxValidationError, match="is text that is not JSON") as raised:
+        window_of("mon-fri")
+    assert raised.value.field == "send_window"
+
+
+def test_the_cover_prints_the_runs_date_in_the_windows_time_zone():
+    from types import SimpleNamespace
+
+    from airflow_provider_telnyx_fax.operators.delivery import run_date
+    from airflow_provider_telnyx_fax.send_window import SendWindow
+
+    context = {"dag_run": SimpleNamespace(run_after=datetime(2026, 6, 2, 3, 0, tzinfo=timezone.utc))}
+
+    assert run_date(context, None) == "2 June 2026"
+    assert run_date(context, SendWindow.of({"timezone": "America/Chicago"})) == "1 June 2026"
