@@ -155,3 +155,14 @@ def test_merge_pdfs_keeps_every_page(tmp_path):
     merged = merge_pdfs([make_pdf(tmp_path / "a.pdf", 2).read_bytes(), make_pdf(tmp_path / "b.pdf", 4).read_bytes()])
 
     assert len(PdfReader(io.BytesIO(merged)).pages) == 6
+
+
+def test_object_storage_entries_are_read_like_media_path(tmp_path):
+    local = make_pdf(tmp_path / "a.pdf", 1)
+    (tmp_path / "bucket").mkdir()
+    stored = make_pdf(tmp_path / "bucket" / "b.pdf", 2)
+
+    # A file:// URL goes through ObjectStoragePath, as s3:// or gs:// would.
+    document = assemble_document(media_paths=[str(local), stored.as_uri()], cover=COVER)
+
+    assert document.pages == 1 + 2 + 1
