@@ -91,7 +91,7 @@
     var reasons = document.createElement("ul");
     reasons.className = "reasons";
     line.failed_by_reason.forEach(function (item) {
-      reasons.appendChild(el("li", item.reason + " × " + item.count));
+      reasons.appendChild(el("li", item.reason + ": " + item.count));
     });
     cell(tr, reasons, "failed-by-reason");
     cell(tr, line.pending, "pending");
