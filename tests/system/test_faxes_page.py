@@ -328,12 +328,24 @@ def test_the_csv_export_holds_the_rows_shown(deployment: Deployment, browser: An
         assert line["to_number"] == "'" + row["cells"]["to"]
 
 
+def listed(deployment: Deployment, fax_id: str) -> dict[str, Any]:
+    """The page's JSON for the admin once it lists the fax (a listing is shared for a couple of seconds)."""
+
+    def view() -> dict[str, Any] | None:
+        data: dict[str, Any] = deployment.get("/faxes.json", ADMIN).json()
+        rows = [row for row in data["rows"] if row["fax_id"] == fax_id]
+        return data if rows else None
+
+    result: dict[str, Any] = wait_until(view, 120, f"the page's JSON to list fax {fax_id}", deployment.logs)
+    return result
+
+
 def test_a_user_without_access_to_a_dag_does_not_see_its_faxes(deployment: Deployment, browser: Any) -> None:
     inbound = deployment.emulator.simulate_inbound("+15550177000", to="+15550142000")
     deployment.emulator.wait_for_status(inbound["id"], "received", timeout=30)
 
+    admin = listed(deployment, inbound["id"])
     viewer = deployment.get("/faxes.json", RESTRICTED).json()
-    admin = deployment.get("/faxes.json", ADMIN).json()
 
     assert {row["dag_id"] for row in viewer["rows"]} == {BATCH_DAG}
     assert {row["dag_id"] for row in admin["rows"]} == {BATCH_DAG, CANCEL_DAG, ""}
@@ -356,6 +368,7 @@ def test_html_in_a_send_key_shows_as_text(deployment: Deployment, browser: Any, 
     monkeypatch.setenv("AIRFLOW_CONN_TELNYX_FAX_DEFAULT", deployment.emulator.airflow_conn_json)
     fax = send_keyed_fax(TelnyxFaxHook(), ALSO_DELIVERS, dag_id=XSS_DAG, task_id=XSS_TASK, run_id="manual__<b>x</b>")
     deployment.emulator.wait_for_status(fax["id"], "delivered", timeout=30)
+    listed(deployment, fax["id"])
 
     open_in_ui(browser, deployment, "/plugin/telnyx-faxes")
     row = browser.find_element(By.CSS_SELECTOR, f"tr[data-fax-id='{fax['id']}']")
@@ -375,10 +388,11 @@ def test_a_fax_going_from_sending_to_delivered_updates_without_a_reload(
 
     first = deployment.runs[BATCH_DAG][0]
     monkeypatch.setenv("AIRFLOW_CONN_TELNYX_FAX_DEFAULT", deployment.emulator.airflow_conn_json)
-    # Slow enough that the page sees the fax in flight: about 17 s for one page at speed 2.
-    deployment.emulator.set_speed(2)
+    # At the speed of a real line, so the page sees the fax in flight: about 30 s in `sending` for one page.
+    deployment.emulator.set_speed(1)
     fax = send_keyed_fax(TelnyxFaxHook(), DELIVERS, dag_id=BATCH_DAG, task_id="send", run_id=first, map_index=7)
     deployment.emulator.set_speed(1000)
+    listed(deployment, fax["id"])
 
     open_in_ui(browser, deployment, "/plugin/telnyx-faxes")
     browser.execute_script("window.faxesPageMarker = 'same page';")

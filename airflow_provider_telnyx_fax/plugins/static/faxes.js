@@ -55,6 +55,13 @@
     return el("span", status, "badge " + outcome);
   }
 
+  // "2026-01-05T10:00:00.123Z" as "2026-01-05 10:00:00 UTC"; anything else as it came.
+  function when(text) {
+    var moment = new Date(text);
+    if (!text || isNaN(moment.getTime())) return text;
+    return moment.toISOString().slice(0, 19).replace("T", " ") + " UTC";
+  }
+
   function taskText(row) {
     return row.map_index !== null && row.map_index >= 0 ? row.task_id + " [" + row.map_index + "]" : row.task_id;
   }
@@ -64,7 +71,7 @@
     tr.setAttribute("data-fax-id", row.fax_id);
     tr.setAttribute("data-dag-id", row.dag_id);
     tr.setAttribute("data-run-id", row.run_id);
-    cell(tr, row.created_at, "created");
+    cell(tr, when(row.created_at), "created").title = row.created_at;
     cell(tr, row.direction, "direction");
     cell(tr, badge(row.outcome, row.status), "status");
     cell(tr, row.failure_reason, "failure-reason");
