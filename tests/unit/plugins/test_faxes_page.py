@@ -182,6 +182,19 @@ class TestWhatThePageShows:
 
 
 class TestThePageItself:
+    def test_without_a_telnyx_fax_connection_the_page_opens_and_says_what_to_add(self, tokens, monkeypatch):
+        monkeypatch.delenv("AIRFLOW_CONN_TELNYX_FAX_DEFAULT", raising=False)
+        root = FastAPI()
+        root.mount(PAGE_URL_PREFIX, LazyFaxesPageApp())
+        client = TestClient(root)
+
+        page = get(client, "/faxes", tokens[ADMIN])
+        data = get(client, "/faxes.json", tokens[ADMIN])
+
+        assert page.status_code == 200
+        assert data.status_code == 404
+        assert data.json()["detail"].startswith("There is no telnyx_fax connection: add one")
+
     def test_it_sets_a_csp_and_escapes_what_it_echoes(self, client, tokens, emulator):
         answer = get(client, "/faxes", tokens[ADMIN], dag_id="<script>alert(1)</script>", run_id="r")
 
