@@ -115,7 +115,9 @@ def fax_row(fax: Mapping[str, Any], *, mask: bool, ui_root: str = "") -> FaxRow:
     :param mask: mask the numbers (``[telnyx_fax] mask_numbers``).
     :param ui_root: the path the Airflow UI is served under (``""`` at the host's root).
     """
-    state = decode_client_state(_text(fax.get("client_state")) if fax.get("client_state") else None) or {}
+    client_state = fax.get("client_state")
+    # Decoded whole (a send key with a long run id and labels is longer than any cell): only its fields are cut.
+    state = decode_client_state(client_state if isinstance(client_state, str) else None) or {}
     dag_id, task_id, run_id = (_text(state.get(name)) for name in ("dag", "task", "run"))
     map_index = _map_index(state.get("map")) if dag_id else None
     has_task = bool(dag_id and task_id and run_id)

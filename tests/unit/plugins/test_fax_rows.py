@@ -37,6 +37,13 @@ class TestARow:
         assert row.task_instance_url == f"/airflow/dags/reports/runs/{encoded}/tasks/send/mapped/2"
         assert row.run_url == f"/airflow/dags/reports/runs/{encoded}"
 
+    def test_a_long_send_key_is_decoded_whole(self):
+        long_run = "backfill__" + "x" * 230
+        record = keyed("delivered", run=long_run)
+        assert len(record["client_state"]) > 400
+
+        assert fax_row(record, mask=True).run_id == long_run
+
     def test_map_index_zero_is_a_mapped_task_and_minus_one_is_not(self):
         assert fax_row(keyed("delivered", map_index=0), mask=True).task_instance_url.endswith("/tasks/send/mapped/0")
         assert fax_row(keyed("delivered"), mask=True).task_instance_url.endswith("/tasks/send")
