@@ -141,8 +141,8 @@ async def faxes_view(request: Request, user: Any) -> dict[str, Any]:
         "connections": connections,
         "filters": filters.query(),
         "since": listing.since.isoformat(),
-        "listed": len(rows),
-        "hidden": len(rows) - len(visible),
+        # Counted over what the user may see: how many faxes other DAGs sent is not theirs to know either.
+        "listed": len(visible),
         "truncated": listing.truncated,
         "masked": mask,
         "dag_ids": sorted({row.dag_id for row in visible if row.dag_id}),

@@ -137,9 +137,8 @@
     replaceRows("rollup", data.rollup, rollupRow);
     replaceRows("faxes", data.rows, faxRow);
     fillDagFilter(data.dag_ids);
-    var summary = data.rows.length + " of " + data.listed + " faxes listed since " + data.since + " shown";
-    if (data.hidden) summary += "; " + data.hidden + " belong to DAGs you may not read";
-    if (data.truncated) summary += "; the listing stopped at " + data.listed + ": narrow the window";
+    var summary = data.rows.length + " of " + data.listed + " faxes since " + data.since + " shown";
+    if (data.truncated) summary += "; the listing stopped early: narrow the window";
     setText(".summary", summary + (data.masked ? ". Numbers are masked." : "."));
     setText(".error", "");
     page.setAttribute("data-in-flight", String(data.in_flight));
