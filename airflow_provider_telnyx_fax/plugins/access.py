@@ -1,9 +1,9 @@
 """
 Who may see which fax on the Faxes page, decided by Airflow's auth manager.
 
-Airflow does not authenticate plugin apps, so every route of the page depends on Airflow's own
-:func:`airflow.api_fastapi.core_api.security.get_user`: the bearer token, else the ``_token``
-session cookie the UI logs in with; no credential is 401, a bad one 403. Then:
+Airflow does not authenticate plugin apps, so every route of the page (:mod:`.faxes_page`) depends
+on Airflow's own :func:`airflow.api_fastapi.core_api.security.get_user`: the bearer token, else the
+``_token`` session cookie the UI logs in with; none (or an expired one) is 401, a bad one 403. Then:
 
 * a fax whose send key names a DAG is shown to a user who may read that DAG (``GET`` on the DAG,
   as the DAG's own pages ask), whether or not the DAG still exists here;
