@@ -80,6 +80,16 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "False",
                         "default": "True",
                     },
+                    "faxes_page_enabled": {
+                        "description": "Add the Faxes page to the Airflow UI (Browse > Faxes, and a Faxes tab on "
+                        "each DAG run), served by the api-server at /telnyx-fax-ui/faxes: the faxes Telnyx lists "
+                        "for a telnyx_fax connection, rolled up by DAG and run, shown only to users who may read "
+                        "the DAG. False leaves the page and its routes out.",
+                        "version_added": "0.2.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    },
                     "webhook_received_asset": {
                         "description": "URI of the asset fax.received webhooks update; {conn_id} is replaced by "
                         "the connection id in the webhook URL.",

@@ -1,1 +1,1 @@
-"""The api-server plugin: Telnyx fax webhooks in, asset events out (see :mod:`.telnyx_fax`)."""
+"""The api-server plugin: fax webhooks in as asset events, and the Faxes page in the UI (see :mod:`.telnyx_fax`)."""

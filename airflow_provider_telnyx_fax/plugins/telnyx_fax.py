@@ -1,13 +1,18 @@
 """
-``TelnyxFaxPlugin``: the api-server route that turns Telnyx fax webhooks into asset events.
+``TelnyxFaxPlugin``: the api-server routes of the provider, and the Faxes page in the Airflow UI.
+
+* ``POST /telnyx-fax/webhooks/{conn_id}``: signed Telnyx fax webhooks become asset events
+  (:mod:`.webhook_app`); ``[telnyx_fax] webhooks_enabled = False`` leaves it out;
+* ``/telnyx-fax-ui/faxes``: the Faxes page (:mod:`.faxes_page`), in the Browse menu and as a tab of
+  each DAG run; ``[telnyx_fax] faxes_page_enabled = False`` leaves it out.
 
 Airflow loads plugins in every component, the dag-processor included, so this module imports
-nothing heavy: the FastAPI app is built by the api-server on the first request it routes here.
-``[telnyx_fax] webhooks_enabled = False`` leaves the route out (the plugin then adds nothing).
+nothing heavy: each FastAPI app is built by the api-server on the first request it routes there.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -20,21 +25,23 @@ if TYPE_CHECKING:
 
 URL_PREFIX = "/telnyx-fax"
 WEBHOOK_ROUTE = URL_PREFIX + "/webhooks/{conn_id}"
+# Apart from the webhooks' prefix: a mount at /telnyx-fax would take every path below it.
+PAGE_URL_PREFIX = "/telnyx-fax-ui"
+PAGE_ROUTE = PAGE_URL_PREFIX + "/faxes"
 
 
-class LazyWebhookApp:
-    """An ASGI app that builds the webhook FastAPI app on its first call, once."""
+class LazyApp:
+    """An ASGI app that builds a FastAPI app (``module.create_app()``) on its first call, once."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: str) -> None:
+        self._module = module
         self._app: Any = None
         self._lock = threading.Lock()
 
     def _build(self) -> Any:
         with self._lock:
             if self._app is None:
-                from airflow_provider_telnyx_fax.plugins.webhook_app import create_app
-
-                self._app = create_app()
+                self._app = importlib.import_module(self._module).create_app()
         return self._app
 
     async def __call__(
@@ -47,21 +54,63 @@ class LazyWebhookApp:
         await app(scope, receive, send)
 
 
-def webhooks_enabled() -> bool:
+class LazyWebhookApp(LazyApp):
+    """The webhook app (:mod:`.webhook_app`), built on its first request."""
+
+    def __init__(self) -> None:
+        super().__init__("airflow_provider_telnyx_fax.plugins.webhook_app")
+
+
+class LazyFaxesPageApp(LazyApp):
+    """The Faxes page app (:mod:`.faxes_page`), built on its first request."""
+
+    def __init__(self) -> None:
+        super().__init__("airflow_provider_telnyx_fax.plugins.faxes_page")
+
+
+def _enabled(option: str) -> bool:
     from airflow.configuration import conf
 
-    return conf.getboolean(CONFIG_SECTION, "webhooks_enabled", fallback=True)
+    return conf.getboolean(CONFIG_SECTION, option, fallback=True)
+
+
+def webhooks_enabled() -> bool:
+    return _enabled("webhooks_enabled")
+
+
+def faxes_page_enabled() -> bool:
+    return _enabled("faxes_page_enabled")
 
 
 def webhook_apps() -> list[dict[str, Any]]:
-    """The plugin's ``fastapi_apps``: the webhook route, unless webhooks are turned off."""
-    if not webhooks_enabled():
+    """The plugin's ``fastapi_apps``: the webhook route and the Faxes page, each unless turned off."""
+    apps = []
+    if webhooks_enabled():
+        apps.append({"name": "Telnyx Fax webhooks", "app": LazyWebhookApp(), "url_prefix": URL_PREFIX})
+    if faxes_page_enabled():
+        apps.append({"name": "Telnyx Fax: Faxes page", "app": LazyFaxesPageApp(), "url_prefix": PAGE_URL_PREFIX})
+    return apps
+
+
+def faxes_page_views() -> list[dict[str, Any]]:
+    """The plugin's ``external_views``: the Faxes page in the Browse menu and on each DAG run's page."""
+    if not faxes_page_enabled():
         return []
-    return [{"name": "Telnyx Fax webhooks", "app": LazyWebhookApp(), "url_prefix": URL_PREFIX}]
+    return [
+        {"name": "Faxes", "href": PAGE_ROUTE, "destination": "nav", "category": "browse", "url_route": "telnyx-faxes"},
+        {
+            "name": "Faxes",
+            # The UI URL-encodes each value it puts in.
+            "href": PAGE_ROUTE + "?dag_id={DAG_ID}&run_id={RUN_ID}",
+            "destination": "dag_run",
+            "url_route": "telnyx-faxes-run",
+        },
+    ]
 
 
 class TelnyxFaxPlugin(AirflowPlugin):
-    """Receives signed Telnyx fax webhooks at ``/telnyx-fax/webhooks/{conn_id}`` and records asset events."""
+    """Telnyx webhooks in at ``/telnyx-fax/webhooks/{conn_id}``; the Faxes page at ``/telnyx-fax-ui/faxes``."""
 
     name = "telnyx_fax"
     fastapi_apps = webhook_apps()
+    external_views = faxes_page_views()

@@ -140,6 +140,9 @@ def test_a_fresh_venv_with_the_built_wheel_lists_the_provider_and_carries_no_emu
     # The emulator is a distribution of its own: none of it ships with the provider.
     files = zipfile.ZipFile(wheel).namelist()
     assert [name for name in files if "emulator" in name] == []
+    # The Faxes page's template, script and style sheet are package data.
+    page = "airflow_provider_telnyx_fax/plugins/"
+    assert {f"{page}templates/faxes.html", f"{page}static/faxes.js", f"{page}static/faxes.css"} <= set(files)
     plugins = subprocess.run(
         [str(python), "-c", PRINT_ENTRY_POINTS, "pytest11", "console_scripts"],
         capture_output=True,

@@ -20,11 +20,13 @@ from airflow.providers_manager import ProvidersManager
 plugins, errors = plugins_manager._get_plugins()
 ours = [plugin for plugin in plugins if plugin.name == "telnyx_fax"]
 apps = [app for plugin in ours for app in plugin.fastapi_apps]
-heavy = ("fastapi", "airflow_provider_telnyx_fax.plugins.webhook_app")
+heavy = ("fastapi", "airflow_provider_telnyx_fax.plugins.webhook_app", "airflow_provider_telnyx_fax.plugins.faxes_page")
 print(json.dumps({
     "plugins": [plugin.name for plugin in plugins],
     "import_errors": errors,
     "fastapi_apps": [{"name": app["name"], "url_prefix": app["url_prefix"]} for app in apps],
+    "external_views": [view for plugin in ours for view in plugin.external_views],
+    "ui_views": [view["url_route"] for view in plugins_manager._get_ui_plugins()[0]],
     "heavy_modules": sorted(module for module in heavy if module in sys.modules),
     "provider_hooks": sorted(ProvidersManager().hooks),
 }))
@@ -53,16 +55,45 @@ def test_it_loads_once_without_import_errors_whatever_lazy_discover_providers_sa
 
     assert loaded["plugins"].count("telnyx_fax") == 1
     assert loaded["import_errors"] == {}
-    assert loaded["fastapi_apps"] == [{"name": "Telnyx Fax webhooks", "url_prefix": "/telnyx-fax"}]
+    assert loaded["fastapi_apps"] == [
+        {"name": "Telnyx Fax webhooks", "url_prefix": "/telnyx-fax"},
+        {"name": "Telnyx Fax: Faxes page", "url_prefix": "/telnyx-fax-ui"},
+    ]
     # Loading the plugin (as every component does, the dag-processor included) builds no web app.
     assert loaded["heavy_modules"] == []
 
 
-def test_turned_off_it_adds_no_route_and_nothing_else_changes():
+def test_the_faxes_page_is_in_the_browse_menu_and_a_tab_of_each_dag_run():
+    views = {view["url_route"]: view for view in probe()["external_views"]}
+
+    assert views["telnyx-faxes"] == {
+        "name": "Faxes",
+        "href": "/telnyx-fax-ui/faxes",
+        "destination": "nav",
+        "category": "browse",
+        "url_route": "telnyx-faxes",
+    }
+    run_tab = views["telnyx-faxes-run"]
+    assert (run_tab["destination"], run_tab["href"]) == (
+        "dag_run",
+        "/telnyx-fax-ui/faxes?dag_id={DAG_ID}&run_id={RUN_ID}",
+    )
+    # Airflow accepted both: each url_route is its own.
+    assert {"telnyx-faxes", "telnyx-faxes-run"} <= set(probe()["ui_views"])
+
+
+def test_webhooks_turned_off_leave_the_faxes_page_and_nothing_else_changes():
     on = probe()
     off = probe(AIRFLOW__TELNYX_FAX__WEBHOOKS_ENABLED="False")
 
-    assert off["fastapi_apps"] == []
+    assert off["fastapi_apps"] == [{"name": "Telnyx Fax: Faxes page", "url_prefix": "/telnyx-fax-ui"}]
     assert {key: value for key, value in off.items() if key != "fastapi_apps"} == {
         key: value for key, value in on.items() if key != "fastapi_apps"
     }
+
+
+def test_the_faxes_page_turned_off_leaves_no_view_and_no_app():
+    off = probe(AIRFLOW__TELNYX_FAX__FAXES_PAGE_ENABLED="False")
+
+    assert off["fastapi_apps"] == [{"name": "Telnyx Fax webhooks", "url_prefix": "/telnyx-fax"}]
+    assert off["external_views"] == []
