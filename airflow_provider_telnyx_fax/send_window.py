@@ -168,6 +168,15 @@ class SendWindow:
         raise AssertionError("unreachable: a window with at least one day opens within a week")
 
 
+def closed_until(window: SendWindow | None) -> datetime | None:
+    """The moment ``window`` next opens when it is closed now; ``None`` when open (or there is none)."""
+    if window is None:
+        return None
+    now = CLOCK.now()
+    opens = window.next_open(now)
+    return opens if opens > now else None
+
+
 def hold_for_window(
     window: SendWindow | None,
     *,
@@ -183,11 +192,8 @@ def hold_for_window(
     Deferrable: ``defer`` with a :class:`DateTimeTrigger` for the opening, resuming in ``method_name``
     (which must check again and send). Otherwise the worker sleeps until the opening.
     """
-    if window is None:
-        return
-    now = CLOCK.now()
-    opens = window.next_open(now)
-    if opens <= now:
+    opens = closed_until(window)
+    if window is None or opens is None:
         return
     log.info(
         "Outside the send window (%s); not dialling before %s (%s).",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.batch.ledger import batch_state, describe_progress, is_pending
 from airflow_provider_telnyx_fax.exceptions import TelnyxNotFoundError
-from airflow_provider_telnyx_fax.triggers.polling import poll_until_event
+from airflow_provider_telnyx_fax.triggers.polling import DEFAULT_MAX_CONSECUTIVE_ERRORS, poll_until_event
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -203,3 +203,33 @@ async def wait_for_batch(
             subject=f"batch {watch.batch_id}",
             log=log,
         )
+
+
+async def wait_on_worker(
+    watch: BatchWatch,
+    goal: WaitGoal,
+    *,
+    poll_interval: float,
+    end_time: float | None,
+    describe: Callable[[], str],
+    log: Any,
+) -> dict[str, Any]:
+    """Wait on the worker as :class:`FaxBatchTrigger` would; the payload its event would carry."""
+    event = await wait_for_batch(
+        watch,
+        goal,
+        poll_interval=poll_interval,
+        end_time=end_time,
+        max_consecutive_errors=DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        make_event=_worker_event,
+        describe=describe,
+        log=log,
+    )
+    payload: dict[str, Any] = event.payload
+    return payload
+
+
+def _worker_event(status: str, message: str, pending: int | None) -> TriggerEvent:
+    from airflow.triggers.base import TriggerEvent
+
+    return TriggerEvent({"status": status, "message": message, "pending": pending})

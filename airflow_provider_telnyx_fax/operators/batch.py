@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -15,22 +15,20 @@ from airflow_provider_telnyx_fax.batch.ledger import BatchLedger, batch_id_for
 from airflow_provider_telnyx_fax.batch.manifest import INLINE_MANIFEST_MAX_ROWS, describe_rollup, write_manifest
 from airflow_provider_telnyx_fax.batch.rows import RowDefaults, check_rows, describe_invalid_rows, read_recipients
 from airflow_provider_telnyx_fax.batch.sender import Pacer, send_wave
-from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE, BatchWatch, progress_lines, wait_for_batch
+from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE, BatchWatch, progress_lines, wait_on_worker
 from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause, next_pause
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.idempotency import SendKey
-from airflow_provider_telnyx_fax.operators.delivery import batch_document, checked_policy, window_of, write_batch_report
+from airflow_provider_telnyx_fax.operators import delivery
 from airflow_provider_telnyx_fax.operators.fax import RESEND_POLICIES, run_window_start
 from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, describe_event
-from airflow_provider_telnyx_fax.send_window import hold_for_window
-from airflow_provider_telnyx_fax.triggers.polling import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_telnyx_fax.send_window import closed_until, hold_for_window
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
-    from airflow.triggers.base import TriggerEvent
 
     from airflow_provider_telnyx_fax.documents import LocalDocument
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
@@ -85,7 +83,7 @@ class SendFaxBatchOperator(BaseOperator):
     :param cover_page: a cover page in front of the batch's document (as for ``SendFaxOperator``). Templated.
     :param report_path: where one summary transmission report, a line per row, goes when every fax is
         finished (needs ``wait_for_completion``). Templated.
-    :param send_window: as for ``SendFaxOperator``: each try starts sending only inside the window. Templated.
+    :param send_window: as for ``SendFaxOperator``; every wave dials only inside the window. Templated.
     :param from_number: caller number for rows naming none; defaults to the connection's. Templated.
     :param connection_id: Fax Application id; defaults to the connection's. Templated.
     :param send_options: other SendFax fields for every fax (``quality``, ``t38_enabled``,
@@ -177,7 +175,7 @@ class SendFaxBatchOperator(BaseOperator):
         self.media_paths = media_paths
         self.cover_page = cover_page
         self.report_path = report_path
-        self.send_window = checked_policy(
+        self.send_window = delivery.checked_policy(
             send_window=send_window, report_path=report_path, wait_for_completion=wait_for_completion
         )
         self.from_number = from_number
@@ -209,7 +207,7 @@ class SendFaxBatchOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         plan = self._plan(context)
         hold_for_window(
-            window_of(self.send_window),
+            delivery.window_of(self.send_window),
             deferrable=self.deferrable,
             defer=self.defer,
             log=self.log,
@@ -222,6 +220,10 @@ class SendFaxBatchOperator(BaseOperator):
     def execute_in_window(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Back from waiting for the send window: start the try again."""
         return self.execute(context)
+
+    def resume_in_window(self, context: Context, event: Any = None, end_time: float | None = None) -> dict[str, Any]:
+        """Back from waiting for the window to open again in the middle of the batch: send the rest."""
+        return self._advance(context, self._plan(context), end_time)
 
     def resume(self, context: Context, event: Any = None, end_time: float | None = None) -> dict[str, Any]:
         """Back from :class:`FaxBatchTrigger`: take stock, then send the next wave or finish."""
@@ -243,7 +245,9 @@ class SendFaxBatchOperator(BaseOperator):
         self, context: Context, plan: BatchPlan, end_time: float | None, *, timed_out: bool = False
     ) -> dict[str, Any]:
         ledger, pause = asyncio.run(self._drive(plan, end_time, stop=timed_out))
-        if pause is not None and not timed_out:
+        if isinstance(pause, datetime):
+            delivery.defer_until_window_opens(self, pause, method_name="resume_in_window", end_time=end_time)
+        elif pause is not None and not timed_out:
             from airflow_provider_telnyx_fax.triggers.batch import FaxBatchTrigger
 
             self.defer(
@@ -309,7 +313,7 @@ class SendFaxBatchOperator(BaseOperator):
         return BatchPlan(rows, invalid, batch_id, since, try_number)
 
     def _row_defaults(self, context: Context) -> RowDefaults:
-        template, document = batch_document(context, self)
+        template, document = delivery.batch_document(context, self)
         return RowDefaults(template, document)
 
     def _upload_once(self, document: LocalDocument) -> None:
@@ -342,8 +346,15 @@ class SendFaxBatchOperator(BaseOperator):
             # Whatever Telnyx took is listed by now; a row still without a fax may be sent again.
             entry.outcome_unknown = False
 
-    async def _drive(self, plan: BatchPlan, end_time: float | None, *, stop: bool) -> tuple[BatchLedger, Pause | None]:
-        """Send waves until every row has its fax (and, waiting for completion, every fax is finished)."""
+    async def _drive(
+        self, plan: BatchPlan, end_time: float | None, *, stop: bool
+    ) -> tuple[BatchLedger, Pause | datetime | None]:
+        """
+        Send waves until every row has its fax (and, waiting for completion, every fax is finished).
+
+        Deferrable, the batch pauses at the first wait: for its faxes (a :class:`Pause`), or for the send
+        window to open again when it closed with rows left (the opening moment).
+        """
         from airflow_provider_telnyx_fax.hooks.fax import shared_client_session
 
         ledger = self._new_ledger(plan)
@@ -354,6 +365,14 @@ class SendFaxBatchOperator(BaseOperator):
             pacer = Pacer(self.sends_per_second)
             async with progress_lines(ledger.progress, self.log):
                 while True:
+                    # Every wave checks the window, so a batch started at 17:55 stops dialling at 18:00.
+                    opens = closed_until(delivery.window_of(self.send_window)) if ledger.unsent() else None
+                    if opens is not None and self.deferrable:
+                        return ledger, opens
+                    if opens is not None:
+                        await asyncio.to_thread(delivery.hold_on_worker, self)
+                        await self._take_stock(ledger, plan.since)
+                        continue
                     await self._send_next_wave(plan, ledger, pacer)
                     pause = next_pause(
                         ledger,
@@ -395,17 +414,14 @@ class SendFaxBatchOperator(BaseOperator):
             expected_faxes=pause.expected_faxes,
             known=ledger.pending(),
         )
-        event = await wait_for_batch(
+        payload = await wait_on_worker(
             watch,
             pause.goal,
             poll_interval=self.poll_interval,
             end_time=end_time,
-            max_consecutive_errors=DEFAULT_MAX_CONSECUTIVE_ERRORS,
-            make_event=_worker_event,
             describe=ledger.progress,
             log=self.log,
         )
-        payload = event.payload
         if payload["status"] == "error":
             raise AirflowException(f"{payload['message']} The next try takes stock before sending anything.")
         ledger.absorb(watch.faxes.values())
@@ -425,7 +441,7 @@ class SendFaxBatchOperator(BaseOperator):
         summary = describe_rollup(rollup)
         self.log.info("Batch %s: %s", ledger.batch_id, summary)
         if self.report_path and not timed_out:
-            write_batch_report(self.report_path, ledger.batch_id, summary, lines)
+            delivery.write_batch_report(self.report_path, ledger.batch_id, summary, lines)
         failed = rollup["failed"]
         if not (timed_out or failed["retryable"] or failed["permanent"]):
             return rollup
@@ -437,9 +453,3 @@ class SendFaxBatchOperator(BaseOperator):
                 f"Faxes of the batch failed: {summary}. A retry resends the {failed['retryable']:,} retryable failures."
             )
         raise AirflowFailException(f"Faxes of the batch failed for good: {summary}. A retry cannot fix them.")
-
-
-def _worker_event(status: str, message: str, pending: int | None) -> TriggerEvent:
-    from airflow.triggers.base import TriggerEvent
-
-    return TriggerEvent({"status": status, "message": message, "pending": pending})

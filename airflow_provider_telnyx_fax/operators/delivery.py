@@ -9,13 +9,14 @@ The operators call these; the work itself lives in :mod:`airflow_provider_telnyx
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.documents.cover_page import CoverPage
 from airflow_provider_telnyx_fax.documents.merge import CoverDetails, assemble_document
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
-from airflow_provider_telnyx_fax.send_window import SendWindow
+from airflow_provider_telnyx_fax.send_window import SendWindow, hold_for_window
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -152,3 +153,25 @@ def write_batch_report(report_path: Any, batch_id: str, summary: str, lines: Seq
     from airflow_provider_telnyx_fax.documents.report import render_batch_report, write_report
 
     return write_report(report_path, render_batch_report(batch_id, summary, lines))
+
+
+def defer_until_window_opens(operator: Any, opens: datetime, *, method_name: str, end_time: float | None) -> None:
+    """
+    Defer ``operator`` until the send window ``opens``, resuming in ``method_name`` with ``end_time``
+    moved on by the hold, so a night outside the window is not counted against ``wait_timeout``.
+    """
+    from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+    held = max((opens - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    operator.defer(
+        trigger=DateTimeTrigger(moment=opens.astimezone(timezone.utc)),
+        method_name=method_name,
+        kwargs={"end_time": end_time + held if end_time is not None else None},
+    )
+
+
+def hold_on_worker(operator: Any) -> None:
+    """Sleep on the worker until ``operator``'s send window opens (it is closed now)."""
+    hold_for_window(
+        window_of(operator.send_window), deferrable=False, defer=operator.defer, log=operator.log, method_name=""
+    )

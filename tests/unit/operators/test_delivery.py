@@ -265,6 +265,30 @@ def test_a_batch_outside_the_window_defers_until_it_opens(
     assert len(outbound(telnyx_fax_emulator)) == 1
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_batch_still_sending_when_the_window_closes_sends_the_rest_when_it_opens(
+    run_dag, telnyx_fax_emulator, monkeypatch, trigger_moments, invoice_and_terms, mode
+):
+    # Two rows to one number go in two waves (one call per number at a time). Wednesday: the first wave
+    # dials at 17:58; the second would dial at 18:01, after the window closed.
+    moments = [chicago(2026, 1, 7, 17, 58), chicago(2026, 1, 7, 17, 58), chicago(2026, 1, 7, 18, 1)]
+    if mode == "deferred":
+        moments.append(chicago(2026, 1, 8, 8, 0))
+    clock = freeze_send_window_clock(monkeypatch, *moments)
+
+    result = run_dag(
+        f"batch_documents_{mode}", conf={"recipients": [DELIVERS, DELIVERS], "media_paths": invoice_and_terms}
+    )
+
+    assert result.task_states == {"send": "success"}, result
+    faxes = sorted(outbound(telnyx_fax_emulator), key=lambda fax: fax["created_at"])
+    assert [fax["status"] for fax in faxes] == ["delivered", "delivered"]
+    if mode == "deferred":
+        assert chicago(2026, 1, 8, 8, 0) in {moment.astimezone(CHICAGO) for moment in trigger_moments if moment}
+    else:
+        assert clock.slept == timedelta(hours=13, minutes=59)
+
+
 def test_report_text_is_read_back_by_pypdf():
     # Guard for the helpers above: an empty PDF has no text, so a missing field cannot pass unnoticed.
     from pypdf import PdfWriter
