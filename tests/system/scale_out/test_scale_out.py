@@ -1,0 +1,254 @@
+"""
+The provider on a scaled-out Airflow: CeleryExecutor, PostgreSQL, Redis, two workers, two triggerers.
+
+The tests run in file order on one deployment (see conftest.py):
+
+1. the daily report, the batch example at 300 rows and the mapped batch example, at once, all succeed,
+   their tasks spread over both workers and their triggers over both triggerers, with no task reading a
+   file another task left on a worker's disk (each worker has a private temp dir);
+2. a triggerer is SIGKILLed while faxes wait: the other takes its triggers over and every run succeeds;
+3. the worker running the batch is SIGKILLed in the middle of its sends: the task is retried on the other
+   worker and no row gets a second fax;
+4. the API key is in none of the component logs, task logs or metadata tables.
+
+Every scenario is checked on the emulator: exactly one fax per row or recipient, and each deferred task
+resumed once per deferral (one fired event per trigger).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from benchmarks.emulator_checks import faxes_by_row, outbound
+from tests.support.celery_deployment import TRIGGERERS, WORKERS
+
+if TYPE_CHECKING:
+    from telnyx_fax_emulator.launcher import EmulatorProcess
+    from tests.support.celery_deployment import CeleryDeployment
+
+pytestmark = pytest.mark.timeout(900)
+
+REPORT, BATCH, MAPPED = "example_fax_daily_report", "example_fax_batch_large", "example_fax_batch"
+REPORT_TO = "+15550100000"
+BATCH_ROWS = 300
+MAPPED_TO = [f"+1312556{index:04d}" for index in range(6)]
+
+
+def report_conf(deployment: CeleryDeployment) -> dict[str, Any]:
+    return {"to": REPORT_TO, "rows": 20, "poll_interval": 1, "storage_root": str(deployment.storage / "reports")}
+
+
+def batch_conf(deployment: CeleryDeployment) -> dict[str, Any]:
+    return {"size": BATCH_ROWS, "storage_root": (deployment.storage / "batch").as_uri(), "poll_interval": 1}
+
+
+def mapped_conf(deployment: CeleryDeployment) -> dict[str, Any]:
+    return {"recipients": MAPPED_TO, "storage_root": str(deployment.storage / "notices"), "poll_interval": 1}
+
+
+def faxes_to(emulator: EmulatorProcess, numbers: list[str]) -> Counter[str]:
+    return Counter(fax["to"] for fax in outbound(emulator) if fax["to"] in numbers)
+
+
+def assert_one_fax_per_batch_row(emulator: EmulatorProcess) -> None:
+    batch_faxes = [fax for fax in outbound(emulator) if fax["to"].startswith("+1312555")]
+    by_row = faxes_by_row(batch_faxes)
+    assert sorted(by_row) == [f"customer-{index:05d}" for index in range(BATCH_ROWS)]
+    assert {row: len(faxes) for row, faxes in by_row.items() if len(faxes) != 1} == {}
+
+
+def fired_events(deployment: CeleryDeployment, dag_id: str, run_id: str) -> dict[str, list[int]]:
+    """Per task instance, how many events each triggerer's copy of its trigger fired (from the trigger logs)."""
+    fired: dict[str, list[int]] = {}
+    run_logs = deployment.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+    for trigger_log in sorted(run_logs.glob("task_id=*/**/attempt=*.log.trigger.*.log")):
+        instance = str(trigger_log.relative_to(run_logs).parent)
+        fired.setdefault(instance, []).append(trigger_log.read_text(errors="replace").count("Trigger fired event"))
+    return fired
+
+
+def deferrals(deployment: CeleryDeployment, dag_id: str, run_id: str) -> dict[str, int]:
+    """Per task instance, how often its task log says it deferred (each deferral is one new trigger)."""
+    counts: dict[str, int] = {}
+    run_logs = deployment.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+    for task_log in sorted(run_logs.glob("task_id=*/**/attempt=*.log")):
+        if ".log.trigger." in task_log.name:
+            continue
+        instance = str(task_log.relative_to(run_logs).parent)
+        counts[instance] = counts.get(instance, 0) + task_log.read_text(errors="replace").count(
+            "Pausing task as DEFERRED"
+        )
+    return {instance: count for instance, count in counts.items() if count}
+
+
+def assert_each_trigger_fired_once(deployment: CeleryDeployment, dag_id: str, run_id: str) -> dict[str, list[int]]:
+    fired = fired_events(deployment, dag_id, run_id)
+    deferred = deferrals(deployment, dag_id, run_id)
+    assert deferred, f"no task of {dag_id} deferred"
+    assert {instance: sum(counts) for instance, counts in fired.items()} == deferred
+    return fired
+
+
+def triggers_per_triggerer(deployment: CeleryDeployment, seen: dict[int, str]) -> None:
+    """Note which triggerer holds each trigger now (called while the runs go on)."""
+    for trigger_id, _, holder in deployment.triggers():
+        if holder:
+            seen.setdefault(trigger_id, holder)
+
+
+def test_the_examples_succeed_spread_over_two_workers_and_two_triggerers(
+    deployment: CeleryDeployment, emulator: EmulatorProcess, figures: dict[str, Any]
+):
+    emulator.reset()
+    # A page takes about 14 s on the line: each fax is still sending when its sensor starts, though a task
+    # takes 10 s to start on a busy 2-core machine.
+    emulator.set_speed(2.5)
+    started = time.monotonic()
+    runs = {
+        (REPORT, "scale_report"): report_conf(deployment),
+        (BATCH, "scale_batch"): batch_conf(deployment),
+        (MAPPED, "scale_mapped"): mapped_conf(deployment),
+    }
+    for (dag_id, run_id), conf in runs.items():
+        deployment.trigger(dag_id, run_id, conf)
+    holders: dict[int, str] = {}
+
+    def finished() -> dict[tuple[str, str], str] | None:
+        triggers_per_triggerer(deployment, holders)
+        states = {run: deployment.run_state(*run) for run in runs}
+        return states if all(state in ("success", "failed") for state in states.values()) else None  # type: ignore[return-value]
+
+    states = deployment.wait(finished, "the three runs to finish", timeout=600, interval=0.5)
+    wall = time.monotonic() - started
+    assert states == dict.fromkeys(runs, "success"), {run: deployment.db.task_states(*run) for run in runs}
+
+    assert faxes_to(emulator, [REPORT_TO]) == {REPORT_TO: 1}
+    assert faxes_to(emulator, MAPPED_TO) == dict.fromkeys(MAPPED_TO, 1)
+    assert_one_fax_per_batch_row(emulator)
+    for dag_id, run_id in runs:
+        assert_each_trigger_fired_once(deployment, dag_id, run_id)
+
+    hosts = Counter(
+        host.split("@")[0] for run in runs for host in deployment.task_hosts(*run).values() if host is not None
+    )
+    assert set(hosts) == set(WORKERS), hosts
+    per_triggerer = Counter(holders.values())
+    assert set(per_triggerer) == set(TRIGGERERS), per_triggerer
+    figures["examples"] = {
+        "wall_seconds": round(wall),
+        "faxes": len(outbound(emulator)),
+        "tasks_per_worker": dict(sorted(hosts.items())),
+        "triggers_per_triggerer": dict(sorted(per_triggerer.items())),
+    }
+
+
+def test_a_triggerer_killed_while_faxes_wait_hands_its_triggers_to_the_other(
+    deployment: CeleryDeployment, emulator: EmulatorProcess, figures: dict[str, Any]
+):
+    emulator.reset()
+    emulator.set_speed(1.5)  # a page takes about 23 s: the sensors wait deferred well past the takeover
+    started = time.monotonic()
+    runs = {(REPORT, "failover_report"): report_conf(deployment), (MAPPED, "failover_mapped"): mapped_conf(deployment)}
+    for (dag_id, run_id), conf in runs.items():
+        deployment.trigger(dag_id, run_id, conf)
+
+    def both_triggerers_hold_waits() -> dict[str, list[int]] | None:
+        held: dict[str, list[int]] = {}
+        for trigger_id, _, holder in deployment.triggers():
+            if holder:
+                held.setdefault(holder, []).append(trigger_id)
+        # Seven sensors in all; each triggerer runs at most five ([triggerer] capacity), so both hold some.
+        return held if sum(map(len, held.values())) >= 6 and len(held) == 2 else None
+
+    held = deployment.wait(both_triggerers_hold_waits, "both triggerers to hold waiting sensors", 300)
+    victim = max(held, key=lambda name: len(held[name]))
+    (survivor,) = set(held) - {victim}
+    orphaned = set(held[victim])
+    killed_at = deployment.kill(victim)
+
+    def taken_over() -> float | None:
+        holders = {trigger_id: holder for trigger_id, _, holder in deployment.triggers()}
+        moved = [trigger_id for trigger_id in orphaned if holders.get(trigger_id) == survivor]
+        return time.monotonic() - killed_at if moved else None
+
+    takeover = deployment.wait(taken_over, f"{survivor} to take over {victim}'s triggers", 300)
+    states = deployment.wait_for_runs(runs, timeout=600)
+    wall = time.monotonic() - started
+    assert states == dict.fromkeys(runs, "success"), {run: deployment.db.task_states(*run) for run in runs}
+
+    assert faxes_to(emulator, [REPORT_TO]) == {REPORT_TO: 1}
+    assert faxes_to(emulator, MAPPED_TO) == dict.fromkeys(MAPPED_TO, 1)
+    # No sensor was retried: each resumed from its one deferral, whichever triggerer fired the event.
+    sensors = [(REPORT, "failover_report", "wait_for_delivery", -1)]
+    sensors += [(MAPPED, "failover_mapped", "wait", index) for index in range(len(MAPPED_TO))]
+    assert {sensor: deployment.db.try_number(*sensor) for sensor in sensors} == dict.fromkeys(sensors, 1)
+    fired = {run: assert_each_trigger_fired_once(deployment, *run) for run in runs}
+    # The victim's triggers were rebuilt in the survivor (a trigger log from each) and fired there only.
+    rebuilt = [counts for per_run in fired.values() for counts in per_run.values() if len(counts) == 2]
+    assert 1 <= len(rebuilt) <= len(orphaned), fired
+    figures["triggerer_killed"] = {
+        "wall_seconds": round(wall),
+        "faxes": len(outbound(emulator)),
+        "triggers_per_triggerer_before_the_kill": {name: len(ids) for name, ids in sorted(held.items())},
+        "triggers_taken_over": len(orphaned),
+        "takeover_seconds": round(takeover, 1),
+        "health_check_threshold_seconds": float(deployment.env["AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"]),
+    }
+
+
+def test_a_worker_killed_mid_send_is_retried_on_the_other_worker_without_a_second_fax(
+    deployment: CeleryDeployment, emulator: EmulatorProcess, figures: dict[str, Any]
+):
+    emulator.reset()
+    emulator.set_speed(20)
+    started = time.monotonic()
+    run = (BATCH, "worker_killed_batch")
+    deployment.trigger(*run, batch_conf(deployment))
+
+    def sending_on() -> str | None:
+        host = deployment.task_hosts(*run).get(("send_batch", -1))
+        return (
+            host.split("@")[0]
+            if host and deployment.db.task_states(*run).get(("send_batch", -1)) == "running"
+            else None
+        )
+
+    worker = deployment.wait(sending_on, "the batch task to start on a worker", 300, interval=0.2)
+    sent = deployment.wait(
+        lambda: (count := emulator.request_count("POST", "/v2/faxes")) >= 60 and count,
+        "the batch to be sending",
+        300,
+        interval=0.1,
+    )
+    killed_at = deployment.kill(worker)
+    (state,) = deployment.wait_for_runs([run], timeout=600).values()
+    recovered = time.monotonic() - killed_at
+    assert state == "success", deployment.db.task_states(*run)
+    assert sent < BATCH_ROWS, "the worker was killed after the batch had sent every row"
+    assert deployment.db.try_number(BATCH, run[1], "send_batch") >= 2
+    (other,) = set(WORKERS) - {worker}
+    assert str(deployment.task_hosts(*run)[("send_batch", -1)]).split("@")[0] == other
+    assert_one_fax_per_batch_row(emulator)
+    figures["worker_killed"] = {
+        "wall_seconds": round(time.monotonic() - started),
+        "faxes": len(outbound(emulator)),
+        "sent_before_the_kill": sent,
+        "kill_to_success_seconds": round(recovered),
+        "task_heartbeat_timeout_seconds": int(deployment.env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"]),
+    }
+
+
+def test_the_api_key_is_in_no_log_and_no_metadata_table(deployment: CeleryDeployment, api_key: str):
+    """Component logs, task and trigger logs, worker dirs, the whole database: the key only ever encrypted."""
+    files = [path for path in deployment.home.rglob("*") if path.is_file()]
+    logs = [path for path in files if ".log" in path.name]
+    assert len(logs) > 50, logs  # every component's log and every task's
+    leaking = [str(path) for path in files if api_key.encode() in path.read_bytes()]
+    assert leaking == []
+    dump = deployment.postgres.dump()
+    assert "telnyx_fax_default" in dump  # the connection is stored ...
+    assert api_key not in dump  # ... with its password encrypted
