@@ -3,6 +3,7 @@ The provider on a scaled-out Airflow: CeleryExecutor, PostgreSQL, Redis, two wor
 
 The tests run in file order on one deployment (see conftest.py):
 
+0. a file in one worker's temp dir is not in the other's (their private tmpfs views);
 1. the daily report, the batch example at 300 rows and the mapped batch example, at once, all succeed,
    their tasks spread over both workers and their triggers over both triggerers, with no task reading a
    file another task left on a worker's disk (each worker has a private temp dir);
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -98,6 +100,21 @@ def triggers_per_triggerer(deployment: CeleryDeployment, seen: dict[int, str]) -
     for trigger_id, _, holder in deployment.triggers():
         if holder:
             seen.setdefault(trigger_id, holder)
+
+
+def test_a_file_in_one_workers_temp_dir_is_not_there_for_the_other(deployment: CeleryDeployment):
+    """What makes the examples below prove no task reads a file another task left on a worker's disk."""
+    if not deployment.private_tmp:
+        pytest.skip("no mount namespaces here (not root, or a locked-down container): temp dirs are only apart")
+    first, second = (deployment.processes[name].pid for name in WORKERS)
+    tmp = deployment.worker_dir(WORKERS[0]) / "tmp"
+    # /proc/<pid>/root resolves a path in that process's mount namespace.
+    written = Path(f"/proc/{first}/root{tmp}/left-by-a-task.pdf")
+    written.write_bytes(b"%PDF-1.4")
+    assert written.exists()
+    assert not Path(f"/proc/{second}/root{tmp}/left-by-a-task.pdf").exists()
+    assert not (tmp / "left-by-a-task.pdf").exists()
+    written.unlink()
 
 
 def test_the_examples_succeed_spread_over_two_workers_and_two_triggerers(
