@@ -173,16 +173,33 @@ def test_a_triggerer_killed_while_faxes_wait_hands_its_triggers_to_the_other(
     for (dag_id, run_id), conf in runs.items():
         deployment.trigger(dag_id, run_id, conf)
 
-    def both_triggerers_hold_waits() -> dict[str, list[int]] | None:
+    def running_in(name: str) -> int:
+        """How many of these runs' triggers the triggerer ``name`` has started (each writes a trigger log)."""
+        (job_id,) = [job_id for job_id, job_name in deployment.triggerer_names().items() if job_name == name]
+        return sum(
+            len(
+                list(
+                    (deployment.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}").glob(
+                        f"**/*.trigger.{job_id}.log"
+                    )
+                )
+            )
+            for dag_id, run_id in runs
+        )
+
+    def both_triggerers_run_waits() -> tuple[dict[str, list[int]], str] | None:
         held: dict[str, list[int]] = {}
         for trigger_id, _, holder in deployment.triggers():
             if holder:
                 held.setdefault(holder, []).append(trigger_id)
         # Seven sensors in all; each triggerer runs at most five ([triggerer] capacity), so both hold some.
-        return held if sum(map(len, held.values())) >= 6 and len(held) == 2 else None
+        if sum(map(len, held.values())) < 6 or len(held) != 2:
+            return None
+        victim = max(held, key=lambda name: len(held[name]))
+        # Holding a trigger in the table comes before running it: kill it once it runs some.
+        return (held, victim) if running_in(victim) else None
 
-    held = deployment.wait(both_triggerers_hold_waits, "both triggerers to hold waiting sensors", 300)
-    victim = max(held, key=lambda name: len(held[name]))
+    held, victim = deployment.wait(both_triggerers_run_waits, "both triggerers to run waiting sensors", 300)
     (survivor,) = set(held) - {victim}
     orphaned = set(held[victim])
     killed_at = deployment.kill(victim)
