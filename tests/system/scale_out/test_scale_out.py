@@ -12,8 +12,8 @@ The tests run in file order on one deployment (see conftest.py):
    worker and no row gets a second fax;
 5. the API key is in none of the component logs, task logs or metadata tables.
 
-Every scenario is checked on the emulator: exactly one fax per row or recipient, and each deferred task
-resumed once per deferral (one fired event per trigger).
+Every scenario is checked on the emulator: exactly one fax per row or recipient; and in the logs: each
+deferral fired an event and its task resumed exactly once for it (a duplicate fire is dropped by Airflow).
 """
 
 from __future__ import annotations
@@ -73,26 +73,38 @@ def fired_events(deployment: CeleryDeployment, dag_id: str, run_id: str) -> dict
     return fired
 
 
-def deferrals(deployment: CeleryDeployment, dag_id: str, run_id: str) -> dict[str, int]:
-    """Per task instance, how often its task log says it deferred (each deferral is one new trigger)."""
-    counts: dict[str, int] = {}
+def resumes(deployment: CeleryDeployment, dag_id: str, run_id: str) -> dict[str, tuple[int, int]]:
+    """Per task instance and try: (times it deferred, times it ran again after a deferral), from its task log."""
+    counts: dict[str, tuple[int, int]] = {}
     run_logs = deployment.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
     for task_log in sorted(run_logs.glob("task_id=*/**/attempt=*.log")):
         if ".log.trigger." in task_log.name:
             continue
-        instance = str(task_log.relative_to(run_logs).parent)
-        counts[instance] = counts.get(instance, 0) + task_log.read_text(errors="replace").count(
-            "Pausing task as DEFERRED"
-        )
-    return {instance: count for instance, count in counts.items() if count}
+        text = task_log.read_text(errors="replace")
+        deferred, runs = text.count("Pausing task as DEFERRED"), text.count("::group::Pre Execute")
+        if deferred:
+            counts[str(task_log.relative_to(run_logs))] = (deferred, runs - 1)
+    return counts
 
 
-def assert_each_trigger_fired_once(deployment: CeleryDeployment, dag_id: str, run_id: str) -> dict[str, list[int]]:
+def assert_each_deferral_resumed_once(deployment: CeleryDeployment, dag_id: str, run_id: str) -> int:
+    """Every deferral fired an event and the task resumed exactly once for it; returns the duplicate fires.
+
+    A trigger may run on two triggerers for a moment (a heartbeat late on a busy machine hands it to the
+    other) and both copies fire: Airflow resumes the task for the first event and drops the second.
+    """
+    resumed = resumes(deployment, dag_id, run_id)
+    assert resumed, f"no task of {dag_id} deferred"
+    assert {log: runs for log, (_, runs) in resumed.items()} == {
+        log: deferred for log, (deferred, _) in resumed.items()
+    }
     fired = fired_events(deployment, dag_id, run_id)
-    deferred = deferrals(deployment, dag_id, run_id)
-    assert deferred, f"no task of {dag_id} deferred"
-    assert {instance: sum(counts) for instance, counts in fired.items()} == deferred
-    return fired
+    deferrals_per_instance: dict[str, int] = {}
+    for log, (deferred, _) in resumed.items():
+        instance = str(Path(log).parent)
+        deferrals_per_instance[instance] = deferrals_per_instance.get(instance, 0) + deferred
+    assert all(sum(fired.get(instance, [])) >= count for instance, count in deferrals_per_instance.items()), fired
+    return sum(sum(fired.get(instance, [])) - count for instance, count in deferrals_per_instance.items())
 
 
 def triggers_per_triggerer(deployment: CeleryDeployment, seen: dict[int, str]) -> None:
@@ -146,8 +158,7 @@ def test_the_examples_succeed_spread_over_two_workers_and_two_triggerers(
     assert faxes_to(emulator, [REPORT_TO]) == {REPORT_TO: 1}
     assert faxes_to(emulator, MAPPED_TO) == dict.fromkeys(MAPPED_TO, 1)
     assert_one_fax_per_batch_row(emulator)
-    for dag_id, run_id in runs:
-        assert_each_trigger_fired_once(deployment, dag_id, run_id)
+    duplicate_fires = sum(assert_each_deferral_resumed_once(deployment, *run) for run in runs)
 
     hosts = Counter(
         host.split("@")[0] for run in runs for host in deployment.task_hosts(*run).values() if host is not None
@@ -160,6 +171,7 @@ def test_the_examples_succeed_spread_over_two_workers_and_two_triggerers(
         "faxes": len(outbound(emulator)),
         "tasks_per_worker": dict(sorted(hosts.items())),
         "triggers_per_triggerer": dict(sorted(per_triggerer.items())),
+        "duplicate_fires_dropped_by_airflow": duplicate_fires,
     }
 
 
@@ -220,15 +232,17 @@ def test_a_triggerer_killed_while_faxes_wait_hands_its_triggers_to_the_other(
     sensors = [(REPORT, "failover_report", "wait_for_delivery", -1)]
     sensors += [(MAPPED, "failover_mapped", "wait", index) for index in range(len(MAPPED_TO))]
     assert {sensor: deployment.db.try_number(*sensor) for sensor in sensors} == dict.fromkeys(sensors, 1)
-    fired = {run: assert_each_trigger_fired_once(deployment, *run) for run in runs}
-    # The victim's triggers were rebuilt in the survivor (a trigger log from each) and fired there only.
-    rebuilt = [counts for per_run in fired.values() for counts in per_run.values() if len(counts) == 2]
-    assert 1 <= len(rebuilt) <= len(orphaned), fired
+    duplicate_fires = sum(assert_each_deferral_resumed_once(deployment, *run) for run in runs)
+    # The victim's triggers were rebuilt in the survivor: a trigger log from each, the event fired by the survivor.
+    fired = [fired_events(deployment, *run) for run in runs]
+    rebuilt = [counts for per_run in fired for counts in per_run.values() if len(counts) >= 2]
+    assert rebuilt, fired
     figures["triggerer_killed"] = {
         "wall_seconds": round(wall),
         "faxes": len(outbound(emulator)),
         "triggers_per_triggerer_before_the_kill": {name: len(ids) for name, ids in sorted(held.items())},
         "triggers_taken_over": len(orphaned),
+        "duplicate_fires_dropped_by_airflow": duplicate_fires,
         "takeover_seconds": round(takeover, 1),
         "health_check_threshold_seconds": float(deployment.env["AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"]),
     }
