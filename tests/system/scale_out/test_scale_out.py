@@ -170,7 +170,7 @@ def test_the_examples_succeed_spread_over_two_workers_and_two_triggerers(
         "wall_seconds": round(wall),
         "faxes": len(outbound(emulator)),
         "tasks_per_worker": dict(sorted(hosts.items())),
-        "triggers_per_triggerer": dict(sorted(per_triggerer.items())),
+        "triggers_held_over_the_run": dict(sorted(per_triggerer.items())),
         "duplicate_fires_dropped_by_airflow": duplicate_fires,
     }
 
