@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, Param, get_current_context, task
+from airflow.sdk import DAG, ObjectStoragePath, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_telnyx_fax.operators.fax import SendFaxOperator
@@ -62,7 +62,7 @@ with DAG(
         "storage_root": Param(
             str(Path(tempfile.gettempdir()) / "airflow-fax-batch"),
             type="string",
-            description="Directory for the generated notice PDF",
+            description="Directory or object storage URL (s3://...) for the generated notice PDF",
         ),
         "poll_interval": Param(15, type="number", minimum=0.1, description="Seconds between status checks"),
         "fail_if_any_failed": Param(True, type="boolean", description="Fail the run when any fax failed"),
@@ -83,6 +83,7 @@ with DAG(
         if params["media_url"]:
             return {"media_url": params["media_url"], "media_path": ""}
         import hashlib
+        import io
 
         from reportlab.lib.pagesizes import letter
         from reportlab.lib.styles import getSampleStyleSheet
@@ -90,14 +91,18 @@ with DAG(
 
         run_id = get_current_context()["run_id"]
         digest = hashlib.sha256(params["notice"].encode()).hexdigest()[:12]
-        target = Path(params["storage_root"]) / f"notice-{digest}.pdf"
+        root = str(params["storage_root"])
+        # With several workers the send tasks may run elsewhere: give storage every worker reaches (s3://...).
+        target: Any = (ObjectStoragePath(root) if "://" in root else Path(root)) / f"notice-{digest}.pdf"
         target.parent.mkdir(parents=True, exist_ok=True)
         styles = getSampleStyleSheet()
+        buffer = io.BytesIO()
         # invariant=True: the same notice gives the same bytes, hence the same send key on a rerun.
-        document = SimpleDocTemplate(str(target), pagesize=letter, invariant=True, title="Notice")
+        document = SimpleDocTemplate(buffer, pagesize=letter, invariant=True, title="Notice")
         document.build(
             [Paragraph("Notice", styles["Title"]), Spacer(1, 24), Paragraph(params["notice"], styles["BodyText"])]
         )
+        target.write_bytes(buffer.getvalue())
         print(f"Run {run_id}: faxing the generated notice {target}")
         return {"media_url": "", "media_path": str(target)}
 

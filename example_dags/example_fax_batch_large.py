@@ -78,17 +78,24 @@ with DAG(
 
     @task
     def write_statement(params: dict[str, Any] | None = None) -> str:
-        """One statement PDF shared by every row (the same bytes each run, so a rerun keeps the send keys)."""
+        """One statement PDF shared by every row (the same bytes each run, so a rerun keeps the send keys).
+
+        It goes to the storage root, not the worker's temp dir: the batch task may run on another worker.
+        """
+        import io
+
         from reportlab.lib.pagesizes import letter
         from reportlab.lib.styles import getSampleStyleSheet
         from reportlab.platypus import Paragraph, SimpleDocTemplate
 
         assert params is not None
-        target = Path(tempfile.gettempdir()) / "airflow-fax-batch-large" / "statement.pdf"
+        target = ObjectStoragePath(params["storage_root"]) / "statements" / "statement.pdf"
         target.parent.mkdir(parents=True, exist_ok=True)
         styles = getSampleStyleSheet()
-        document = SimpleDocTemplate(str(target), pagesize=letter, invariant=True, title="Statement")
+        buffer = io.BytesIO()
+        document = SimpleDocTemplate(buffer, pagesize=letter, invariant=True, title="Statement")
         document.build([Paragraph("Your monthly statement is ready in the customer portal.", styles["Title"])])
+        target.write_bytes(buffer.getvalue())
         return str(target)
 
     recipients_csv = write_recipients()

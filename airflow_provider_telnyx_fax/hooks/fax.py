@@ -305,6 +305,22 @@ class TelnyxFaxHook(HttpHook):
             return False
         return True
 
+    def upload_media_once(self, document: bytes, *, media_name: str, filename: str | None = None) -> bool:
+        """Upload ``document`` unless media storage has ``media_name``; True when this call uploaded it.
+
+        For a name derived from the bytes: a 422 because a concurrent task (another worker, another map
+        index) just stored the same name means the document is there, as wanted.
+        """
+        if self.media_exists(media_name):
+            return False
+        try:
+            self.upload_media(document, media_name=media_name, filename=filename)
+        except TelnyxAPIError as error:
+            if error.status == 422 and self.media_exists(media_name):
+                return False
+            raise
+        return True
+
     def delete_media(self, media_name: str) -> None:
         self._request("DELETE", f"/media/{media_name}", subject=f"media named '{media_name}'")
 

@@ -317,9 +317,10 @@ class SendFaxBatchOperator(BaseOperator):
         return RowDefaults(template, document)
 
     def _upload_once(self, document: LocalDocument) -> None:
-        if self.hook.media_exists(document.media_name):
+        if not self.hook.upload_media_once(
+            document.content, media_name=document.media_name, filename=document.filename
+        ):
             return
-        self.hook.upload_media(document.content, media_name=document.media_name, filename=document.filename)
         self.log.info("Uploaded a document (%d bytes) as media %s.", document.size, document.media_name)
 
     # -- sending and waiting -----------------------------------------------------------------------

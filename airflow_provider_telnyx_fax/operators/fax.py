@@ -318,10 +318,11 @@ class SendFaxOperator(BaseOperator):
                 raise AirflowException(f"{again} The next try will look for it before sending.") from again
 
     def _upload_once(self, document: LocalDocument) -> None:
-        if self.hook.media_exists(document.media_name):
+        if not self.hook.upload_media_once(
+            document.content, media_name=document.media_name, filename=document.filename
+        ):
             self.log.info("Media %s is already in Telnyx media storage; not uploading again.", document.media_name)
             return
-        self.hook.upload_media(document.content, media_name=document.media_name, filename=document.filename)
         self.log.info("Uploaded the document (%d bytes) as media %s.", document.size, document.media_name)
 
     def _send(self, request: FaxSendRequest) -> dict[str, Any]:

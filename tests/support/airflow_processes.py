@@ -1,5 +1,5 @@
 """Airflow as real processes: the CLI or the scheduler, triggerer, dag-processor and api-server against a
-throwaway AIRFLOW_HOME, stopped by process group; the outcome read from its SQLite database."""
+throwaway AIRFLOW_HOME, stopped by process group; the outcome read from its metadata database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ import requests
 from tests.support.ports import free_port
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
@@ -88,47 +87,72 @@ class DagRun:
 
 
 class AirflowDB:
-    """Read-only queries on the SQLite metadata database of an AIRFLOW_HOME."""
+    """Read-only queries on a metadata database: the SQLite file of an AIRFLOW_HOME, or any SQLAlchemy URL."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, location: Path | str) -> None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
 
-    def _query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-        try:
-            return connection.execute(sql, params).fetchall()
-        finally:
-            connection.close()
+        if isinstance(location, Path):
+            location = f"sqlite:///file:{location}?mode=ro&uri=true"
+        # No pool: nothing held open between polls (SQLite locks, PostgreSQL's connection slots).
+        self.engine = create_engine(location, poolclass=NullPool)
+
+    def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        """Rows of ``sql``, with ``:name`` placeholders bound from ``params``."""
+        from sqlalchemy import text
+
+        with self.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql), params)]
 
     def has_dag(self, dag_id: str) -> bool:
         """Whether the dag-processor has stored the DAG yet (False while the database is still being set up)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
-            return bool(self._query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id))
-        except sqlite3.Error:
+            return bool(self.query("SELECT 1 FROM serialized_dag WHERE dag_id = :dag_id", dag_id=dag_id))
+        except SQLAlchemyError:
             return False
 
     def job_type(self, job_id: int) -> str | None:
-        rows = self._query("SELECT job_type FROM job WHERE id = ?", job_id)
+        rows = self.query("SELECT job_type FROM job WHERE id = :job_id", job_id=job_id)
         return str(rows[0][0]) if rows else None
 
     def runs(self, dag_id: str) -> list[DagRun]:
-        rows = self._query("SELECT run_id, state, logical_date FROM dag_run WHERE dag_id = ? ORDER BY id", dag_id)
-        return [DagRun(dag_id, run_id, state, logical_date) for run_id, state, logical_date in rows]
+        rows = self.query(
+            "SELECT run_id, state, logical_date FROM dag_run WHERE dag_id = :dag_id ORDER BY id", dag_id=dag_id
+        )
+        # PostgreSQL gives datetimes, SQLite strings.
+        return [DagRun(dag_id, run_id, state, date and str(date)) for run_id, state, date in rows]
 
     def task_states(self, dag_id: str, run_id: str) -> dict[tuple[str, int], str | None]:
-        rows = self._query(
-            "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ? AND run_id = ?", dag_id, run_id
+        rows = self.query(
+            "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = :dag_id AND run_id = :run_id",
+            dag_id=dag_id,
+            run_id=run_id,
         )
         return {(task_id, map_index): state for task_id, map_index, state in rows}
 
+    def try_number(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> int:
+        ((tries,),) = self.query(
+            "SELECT try_number FROM task_instance WHERE dag_id = :dag_id AND run_id = :run_id AND task_id = :task_id"
+            " AND map_index = :map_index",
+            dag_id=dag_id,
+            run_id=run_id,
+            task_id=task_id,
+            map_index=map_index,
+        )
+        return int(tries)
+
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
-        rows = self._query(
-            "SELECT value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = ? AND map_index = ?",
-            dag_id,
-            run_id,
-            task_id,
-            key,
-            map_index,
+        rows = self.query(
+            "SELECT value FROM xcom WHERE dag_id = :dag_id AND run_id = :run_id AND task_id = :task_id"
+            " AND key = :key AND map_index = :map_index",
+            dag_id=dag_id,
+            run_id=run_id,
+            task_id=task_id,
+            key=key,
+            map_index=map_index,
         )
         assert rows, f"no XCom {key!r} for {dag_id}.{task_id}[{map_index}] in {run_id}"
         value = rows[0][0]
@@ -161,18 +185,20 @@ def dags_test(
     return DagRun(run.dag_id, run.run_id, run.state, run.logical_date, result.stdout, result.returncode)
 
 
-def real_airflow_env(home: Path, conn_json: str) -> dict[str, str]:
-    """Scheduler (LocalExecutor), dag-processor, triggerer and api-server settings for a fresh ``home``."""
+def real_airflow_env(home: Path, conn_json: str | None, **extra: str) -> dict[str, str]:
+    """Scheduler (LocalExecutor), dag-processor, triggerer and api-server settings for a fresh ``home``.
+
+    :param conn_json: the default Telnyx connection as ``AIRFLOW_CONN_TELNYX_FAX_DEFAULT``; None: none from the
+        environment (the caller stores one in the metadata database).
+    :param extra: settings that override these (another executor or database).
+    """
     from cryptography.fernet import Fernet
 
     home.mkdir()
     (home / "component-logs").mkdir()
     (home / "tmp").mkdir()
     port = free_port()
-    return airflow_env(
-        home,
-        EXAMPLE_DAGS,
-        AIRFLOW_CONN_TELNYX_FAX_DEFAULT=conn_json,
+    settings = dict(
         AIRFLOW__CORE__EXECUTOR="LocalExecutor",
         AIRFLOW__CORE__PARALLELISM="4",
         AIRFLOW__CORE__FERNET_KEY=Fernet.generate_key().decode(),
@@ -193,6 +219,10 @@ def real_airflow_env(home: Path, conn_json: str) -> dict[str, str]:
         # The report DAG's default storage root lives under the temp dir: keep it inside this home.
         TMPDIR=str(home / "tmp"),
     )
+    env = airflow_env(home, EXAMPLE_DAGS, **{**settings, **extra})
+    if conn_json is not None:
+        env["AIRFLOW_CONN_TELNYX_FAX_DEFAULT"] = conn_json
+    return env
 
 
 @contextlib.contextmanager
@@ -201,20 +231,31 @@ def running_components(env: dict[str, str], logs: Path) -> Iterator[dict[str, su
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name in COMPONENTS:
-            with (logs / f"{name}.log").open("wb") as log:
-                processes[name] = subprocess.Popen(
-                    [AIRFLOW, name],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
+            processes[name] = start_component(env, [name], logs / f"{name}.log")
         yield processes
     finally:
         stop_groups(list(processes.values()))
         still_running = [name for name, process in processes.items() if process.poll() is None]
         assert still_running == [], f"could not stop {still_running}"
+
+
+def start_component(
+    env: dict[str, str], args: Sequence[str], log: Path, *, cwd: Path | None = None, wrapper: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    """``airflow <args>`` in a process group of its own, its output in ``log``.
+
+    :param wrapper: a command that runs the component (``unshare ... --``), in the same process.
+    """
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [*wrapper, AIRFLOW, *args],
+            env=env,
+            cwd=cwd,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def stop_groups(processes: list[subprocess.Popen[bytes]], grace: float = 20.0) -> None:

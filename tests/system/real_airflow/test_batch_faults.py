@@ -50,13 +50,6 @@ def finished_run(db: Any) -> Any:
     return runs[-1] if runs and runs[-1].state in ("success", "failed") else None
 
 
-def try_number(db: Any, run_id: str) -> int:
-    ((tries,),) = db._query(
-        "SELECT try_number FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ?", DAG_ID, run_id, TASK
-    )
-    return int(tries)
-
-
 def assert_one_fax_per_row(emulator: Any, size: int) -> None:
     by_row = faxes_by_row(outbound(emulator))
     assert sorted(by_row) == sorted(f"customer-{index:05d}" for index in range(size))
@@ -86,7 +79,7 @@ def test_a_worker_killed_mid_wave_leaves_exactly_one_fax_per_row(batch_airflow, 
     assert run.state == "success", db.task_states(DAG_ID, run.run_id)
     assert sent < size, "the task was killed before its wave was done"
     # The kill cost the try; a later try may also have redialled a retryable failure.
-    assert try_number(db, run.run_id) >= 2
+    assert db.try_number(DAG_ID, run.run_id, TASK) >= 2
     assert_one_fax_per_row(telnyx_fax_emulator, size)
 
 
@@ -115,5 +108,5 @@ def test_a_triggerer_killed_while_the_batch_waits_does_not_stop_the_run(batch_ai
     finally:
         stop_groups([replacement])
     assert run.state == "success", db.task_states(DAG_ID, run.run_id)
-    assert try_number(db, run.run_id) == 1
+    assert db.try_number(DAG_ID, run.run_id, TASK) == 1
     assert_one_fax_per_row(telnyx_fax_emulator, size)

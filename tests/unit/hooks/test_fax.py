@@ -305,6 +305,40 @@ class TestMedia:
         assert hook.media_exists("report-2024-05-01") is exists
         assert len(scripted_server.requests) == 1
 
+    def test_upload_media_once_uploads_only_what_is_missing(self, hook, scripted_server):
+        missing = telnyx_error("404", "Not Found", "missing")
+        scripted_server.queue("GET", "/v2/media/report-2024-05-01", 404, missing)
+        scripted_server.queue("POST", "/v2/media", 201, {"data": MEDIA_RECORD})
+        scripted_server.queue("GET", "/v2/media/report-2024-05-01", 200, {"data": MEDIA_RECORD})
+
+        assert hook.upload_media_once(PDF, media_name="report-2024-05-01") is True
+        assert hook.upload_media_once(PDF, media_name="report-2024-05-01") is False
+        assert [(r.method, r.path) for r in scripted_server.requests] == [
+            ("GET", "/v2/media/report-2024-05-01"),
+            ("POST", "/v2/media"),
+            ("GET", "/v2/media/report-2024-05-01"),
+        ]
+
+    def test_upload_media_once_takes_a_concurrent_upload_of_the_same_name_as_done(self, hook, scripted_server):
+        """Two mapped sends of one document on two workers: both see it missing, the second upload gets 422."""
+        missing = telnyx_error("404", "Not Found", "missing")
+        exists = telnyx_error("10015", "Bad Request", "Media 'report-2024-05-01' already exists.", "/media_name")
+        scripted_server.queue("GET", "/v2/media/report-2024-05-01", 404, missing)
+        scripted_server.queue("POST", "/v2/media", 422, exists)
+        scripted_server.queue("GET", "/v2/media/report-2024-05-01", 200, {"data": MEDIA_RECORD})
+
+        assert hook.upload_media_once(PDF, media_name="report-2024-05-01") is False
+
+    def test_upload_media_once_raises_a_refusal_when_the_media_is_still_missing(self, hook, scripted_server):
+        missing = telnyx_error("404", "Not Found", "missing")
+        invalid = telnyx_error("10015", "Bad Request", "The media is not a valid document.", "/media")
+        scripted_server.queue("GET", "/v2/media/report-2024-05-01", 404, missing)
+        scripted_server.queue("POST", "/v2/media", 422, invalid)
+        scripted_server.queue("GET", "/v2/media/report-2024-05-01", 404, missing)
+
+        with pytest.raises(TelnyxAPIError, match="not a valid document"):
+            hook.upload_media_once(PDF, media_name="report-2024-05-01")
+
     def test_delete_media(self, hook, scripted_server):
         scripted_server.queue("DELETE", "/v2/media/report-2024-05-01", 204)
 
