@@ -185,6 +185,19 @@ def dags_test(
     return DagRun(run.dag_id, run.run_id, run.state, run.logical_date, result.stdout, result.returncode)
 
 
+def api_server_settings(port: int) -> dict[str, str]:
+    """An api-server on loopback ``port`` with secrets of its own; tasks reach its execution API there."""
+    return {
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+    }
+
+
 def real_airflow_env(home: Path, conn_json: str | None, **extra: str) -> dict[str, str]:
     """Scheduler (LocalExecutor), dag-processor, triggerer and api-server settings for a fresh ``home``.
 
@@ -197,19 +210,12 @@ def real_airflow_env(home: Path, conn_json: str | None, **extra: str) -> dict[st
     home.mkdir()
     (home / "component-logs").mkdir()
     (home / "tmp").mkdir()
-    port = free_port()
     settings = dict(
+        **api_server_settings(free_port()),
         AIRFLOW__CORE__EXECUTOR="LocalExecutor",
         AIRFLOW__CORE__PARALLELISM="4",
         AIRFLOW__CORE__FERNET_KEY=Fernet.generate_key().decode(),
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
-        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__API__WORKERS="1",
-        AIRFLOW__API__SECRET_KEY=secrets.token_urlsafe(32),
-        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_urlsafe(32),
         # Only the run this test triggers: unpausing a @daily DAG would otherwise also schedule yesterday.
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME="0.5",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from tests.support.airflow_processes import (
     AirflowDB,
     airflow_env,
     api_server_healthy,
+    api_server_settings,
     dags_test,
     migrate,
     stop_groups,
@@ -113,12 +113,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         # The api-server imports the test auth manager from tests/support.
         PYTHONPATH=str(REPO_ROOT),
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
-        AIRFLOW__API__BASE_URL=base_url,
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__API__WORKERS="1",
-        AIRFLOW__API__SECRET_KEY=secrets.token_urlsafe(32),
-        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_urlsafe(64),
+        **api_server_settings(port),
         **auth_settings([BATCH_DAG]),
     )
     deployment = Deployment(env, home, emulator, base_url)

@@ -11,11 +11,8 @@ The cases run in file order against the same deployment and count from where the
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 import socket
-import sqlite3
-import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,12 +20,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from tests.support.airflow_processes import AIRFLOW, EXAMPLE_DAGS, airflow_env, migrate, stop_groups
+from tests.support.airflow_processes import (
+    EXAMPLE_DAGS,
+    AirflowDB,
+    api_server_healthy,
+    migrate,
+    real_airflow_env,
+    running_components,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-COMPONENTS = ("api-server", "dag-processor", "scheduler", "triggerer")
 CONN_ID = "telnyx_fax_default"
 RECEIVED_DAG = "example_fax_webhook_received"
 FAILED_DAG = "example_fax_webhook_failed"
@@ -38,53 +42,41 @@ SENDER = "+15550177000"
 BUSY_ONCE = "+15550100010"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Deployment:
     """The running deployment: its env, database, logs, the emulator and the route's URL."""
 
     def __init__(self, env: dict[str, str], home: Path, emulator: Any, signer: Any, route: str) -> None:
         self.env, self.home, self.emulator, self.signer, self.route = env, home, emulator, signer, route
         self.logs = home / "component-logs"
+        self.db = AirflowDB(home / "airflow.db")
 
-    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        connection = sqlite3.connect(f"file:{self.home / 'airflow.db'}?mode=ro", uri=True, timeout=30)
+    def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        from sqlalchemy.exc import OperationalError
+
         try:
-            return connection.execute(sql, params).fetchall()
-        except sqlite3.OperationalError:
+            return self.db.query(sql, **params)
+        except OperationalError:  # the tables are not there until the migration is done
             return []
-        finally:
-            connection.close()
 
     def asset_events(self, uri: str) -> list[dict[str, Any]]:
         rows = self.query(
-            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = ? ORDER BY e.id", uri
+            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = :uri ORDER BY e.id",
+            uri=uri,
         )
         return [json.loads(extra) for (extra,) in rows]
 
     def runs(self, dag_id: str) -> list[tuple[str, str]]:
         return [(run_id, state) for run_id, state in self.query(
-            "SELECT run_id, state FROM dag_run WHERE dag_id = ? ORDER BY id", dag_id
+            "SELECT run_id, state FROM dag_run WHERE dag_id = :dag_id ORDER BY id", dag_id=dag_id
         )]  # fmt: skip
 
     def has_asset(self, uri: str) -> bool:
-        return bool(self.query("SELECT 1 FROM asset a JOIN asset_active b ON a.uri = b.uri WHERE a.uri = ?", uri))
+        return bool(
+            self.query("SELECT 1 FROM asset a JOIN asset_active b ON a.uri = b.uri WHERE a.uri = :uri", uri=uri)
+        )
 
     def wait(self, condition: Callable[[], Any], what: str, timeout: float = 180) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = condition()
-            if result:
-                return result
-            time.sleep(0.5)
-        tails = "\n".join(
-            f"--- {log.name} ---\n{log.read_text(errors='replace')[-3000:]}" for log in sorted(self.logs.glob("*.log"))
-        )
-        raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tails}")
+        return wait_until(condition, timeout, what, self.logs)
 
     def post(self, body: bytes, headers: dict[str, str]) -> requests.Response:
         return requests.post(self.route, data=body, headers=headers, timeout=30)
@@ -92,78 +84,49 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    from cryptography.fernet import Fernet
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
     from telnyx_fax_emulator.launcher import start_emulator
     from telnyx_fax_emulator.webhooks import WebhookSigner
 
-    home = tmp_path_factory.mktemp("webhooks-airflow-home")
-    logs = home / "component-logs"
-    logs.mkdir()
-    dags = home / "dags"
+    root = tmp_path_factory.mktemp("webhooks")
+    dags = root / "dags"
     dags.mkdir()
     for dag_id in (RECEIVED_DAG, FAILED_DAG):
         shutil.copy(EXAMPLE_DAGS / f"{dag_id}.py", dags)
-    private_pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    key_file = home / "webhook-signing-key.pem"
-    key_file.write_bytes(private_pem)
-    signer = WebhookSigner(private_pem.decode())
-    port = free_port()
-    route = f"http://127.0.0.1:{port}/telnyx-fax/webhooks/{CONN_ID}"
-    emulator = start_emulator(webhook_url=route, extra_args=["--webhook-private-key", str(key_file)])
-    assert emulator.public_key == signer.public_key
-    connection = json.loads(emulator.airflow_conn_json)
-    connection["extra"]["public_key"] = emulator.public_key
-    env = airflow_env(
+    home = root / "airflow-home"
+    env = real_airflow_env(
         home,
-        dags,
-        AIRFLOW_CONN_TELNYX_FAX_DEFAULT=json.dumps(connection),
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
-        AIRFLOW__CORE__PARALLELISM="4",
-        AIRFLOW__CORE__FERNET_KEY=Fernet.generate_key().decode(),
+        None,
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags),
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
-        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__API__WORKERS="1",
-        AIRFLOW__API__SECRET_KEY=secrets.token_urlsafe(32),
-        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_urlsafe(32),
-        AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME="0.5",
-        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+        # Asset-scheduled runs are created by the job schedule.
+        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="True",
         AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="30",
-        AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES="1",
         AIRFLOW__TELNYX_FAX__WEBHOOK_MAX_BODY_BYTES="16384",
     )
-    processes: list[subprocess.Popen[bytes]] = []
+    private_pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    key_file = root / "webhook-signing-key.pem"
+    key_file.write_bytes(private_pem)
+    signer = WebhookSigner(private_pem.decode())
+    route = f"{env['AIRFLOW__API__BASE_URL']}/telnyx-fax/webhooks/{CONN_ID}"
+    emulator = start_emulator(webhook_url=route, extra_args=["--webhook-private-key", str(key_file)])
     try:
+        assert emulator.public_key == signer.public_key
+        connection = json.loads(emulator.airflow_conn_json)
+        connection["extra"]["public_key"] = emulator.public_key
+        env["AIRFLOW_CONN_TELNYX_FAX_DEFAULT"] = json.dumps(connection)
         migrate(env)
-        for name in COMPONENTS:
-            with (logs / f"{name}.log").open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [AIRFLOW, name], env=env, stdout=log, stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL, start_new_session=True,
-                    )
-                )  # fmt: skip
-        ready = Deployment(env, home, emulator, signer, route)
-        ready.wait(lambda: api_healthy(env["AIRFLOW__API__BASE_URL"]), "the api-server")
-        ready.wait(lambda: ready.has_asset(RECEIVED) and ready.has_asset(FAILED), "the webhook assets to be declared")
-        yield ready
+        with running_components(env, home / "component-logs"):
+            ready = Deployment(env, home, emulator, signer, route)
+            ready.wait(lambda: api_server_healthy(env["AIRFLOW__API__BASE_URL"]), "the api-server")
+            ready.wait(
+                lambda: ready.has_asset(RECEIVED) and ready.has_asset(FAILED), "the webhook assets to be declared"
+            )
+            yield ready
     finally:
-        stop_groups(processes)
         emulator.stop()
-        assert [process.pid for process in processes if process.poll() is None] == []
-
-
-def api_healthy(base_url: str) -> bool:
-    try:
-        return requests.get(f"{base_url}/api/v2/monitor/health", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def control_body(event: dict[str, Any], attempt: int = 1) -> bytes:
