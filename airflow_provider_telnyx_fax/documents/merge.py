@@ -32,10 +32,7 @@ MERGED_FILENAME = "fax.pdf"
 
 def check_fax_limits(*, size: int, pages: int, field: str, by_url: bool = False) -> None:
     """Telnyx's limits on the whole fax: 350 pages, and 20 MB uploaded (50 MB fetched from a ``media_url``)."""
-    if pages > MAX_PAGES:
-        raise TelnyxFaxValidationError(
-            field, f"the fax would have {pages} pages; Telnyx faxes at most {MAX_PAGES}, send fewer documents per fax"
-        )
+    check_page_limit(pages, field=field)
     limit, how = (MAX_URL_BYTES, "URL") if by_url else (MAX_UPLOAD_BYTES, "upload")
     if size > limit:
         hint = (
@@ -46,6 +43,13 @@ def check_fax_limits(*, size: int, pages: int, field: str, by_url: bool = False)
         raise TelnyxFaxValidationError(
             field,
             f"the fax would be {size / 1024 / 1024:.1f} MB, over the {limit // 1024 // 1024} MB {how} limit; {hint}",
+        )
+
+
+def check_page_limit(pages: int, *, field: str) -> None:
+    if pages > MAX_PAGES:
+        raise TelnyxFaxValidationError(
+            field, f"the fax would have {pages} pages; Telnyx faxes at most {MAX_PAGES}, send fewer documents per fax"
         )
 
 
@@ -121,9 +125,8 @@ def assemble_document(
             field, "a cover page can only go in front of a PDF; convert the document to PDF first"
         )
     pages = sum(document.pages or 0 for document in documents) + (1 if cover else 0)
-    if pages > MAX_PAGES:
-        # Refused before drawing or merging anything; the size is known only once merged.
-        check_fax_limits(size=0, pages=pages, field=field)
+    # Refused before drawing or merging anything; the size is known only once merged.
+    check_page_limit(pages, field=field)
     parts = [document.content for document in documents]
     if cover is not None:
         from airflow_provider_telnyx_fax.documents.cover_page import render_cover_page
