@@ -21,7 +21,8 @@ Against the local emulator (numbers ``+1312555xxxx`` deliver; ``+15550100001`` a
     airflow dags test example_fax_batch_large -c '{"size": 200}'
 
 The limits can be set from the environment for trying the DAG out: ``EXAMPLE_FAX_BATCH_MAX_IN_FLIGHT``,
-``EXAMPLE_FAX_BATCH_SENDS_PER_SECOND``, ``EXAMPLE_FAX_BATCH_RETRY_DELAY`` (seconds).
+``EXAMPLE_FAX_BATCH_SENDS_PER_SECOND``, ``EXAMPLE_FAX_BATCH_RETRY_DELAY`` and
+``EXAMPLE_FAX_BATCH_SAME_NUMBER_GAP`` (seconds).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ DEFAULT_STORAGE = (Path(tempfile.gettempdir()) / "airflow-fax-batch-large").as_u
 MAX_IN_FLIGHT = int(os.environ.get("EXAMPLE_FAX_BATCH_MAX_IN_FLIGHT", "500"))
 SENDS_PER_SECOND = float(os.environ.get("EXAMPLE_FAX_BATCH_SENDS_PER_SECOND", "20"))
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("EXAMPLE_FAX_BATCH_RETRY_DELAY", "300")))
+SAME_NUMBER_GAP = float(os.environ.get("EXAMPLE_FAX_BATCH_SAME_NUMBER_GAP", "30"))
 
 with DAG(
     dag_id="example_fax_batch_large",
@@ -108,6 +110,7 @@ with DAG(
         manifest_path="{{ params.storage_root }}/manifests/{{ run_id | replace(':', '_') }}.jsonl",
         max_in_flight=MAX_IN_FLIGHT,
         sends_per_second=SENDS_PER_SECOND,
+        same_number_gap=SAME_NUMBER_GAP,
         deferrable=True,
         poll_interval="{{ params.poll_interval }}",
         retries=2,

@@ -14,4 +14,6 @@ site_dir="$(mktemp -d)"
 trap 'rm -rf "$site_dir"' EXIT
 mkdocs build --strict --site-dir "$site_dir"
 echo "==> pytest"
-pytest "$@"
+# Two workers (more on a bigger machine): the real-Airflow suites run one after another on one of them (tests/conftest.py
+# groups them), everything else spreads over the rest. `-n 0` runs in one process, as a single test is best run.
+pytest --numprocesses auto --dist loadgroup "$@"

@@ -29,6 +29,20 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
 
 
+SYSTEM_TESTS = TESTS_DIR / "system"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), every real-Airflow suite runs on one worker, one after another.
+
+    Each starts a deployment of several Airflow processes; two at once on a 2-core machine would starve each
+    other's heartbeats. The unit tests spread over the other worker meanwhile.
+    """
+    for item in items:
+        if item.path.is_relative_to(SYSTEM_TESTS):
+            item.add_marker(pytest.mark.xdist_group("real-airflow"))
+
+
 @pytest.fixture(scope="session")
 def airflow_home() -> Path:
     return _airflow_home

@@ -70,6 +70,11 @@ class Deployment:
             "SELECT run_id, state FROM dag_run WHERE dag_id = :dag_id ORDER BY id", dag_id=dag_id
         )]  # fmt: skip
 
+    def queued_runs(self, dag_id: str) -> int:
+        """Asset changes waiting for the scheduler to start a run of ``dag_id``."""
+        ((count,),) = self.query("SELECT COUNT(*) FROM asset_dag_run_queue WHERE target_dag_id = :dag_id", dag_id=dag_id)
+        return int(count)
+
     def has_asset(self, uri: str) -> bool:
         return bool(
             self.query("SELECT 1 FROM asset a JOIN asset_active b ON a.uri = b.uri WHERE a.uri = :uri", uri=uri)
@@ -207,7 +212,8 @@ def test_the_same_event_delivered_twice_records_one_asset_event(deployment: Depl
         assert (answer.status_code, answer.json()["outcome"]) == (200, "duplicate")
 
     assert len(deployment.asset_events(RECEIVED)) == 1
-    time.sleep(3)  # a second run would have been queued by now
+    # A new run starts from a queue row written with the asset event: none queued, none coming.
+    assert deployment.queued_runs(RECEIVED_DAG) == 0
     assert deployment.runs(RECEIVED_DAG) == runs_before
 
 

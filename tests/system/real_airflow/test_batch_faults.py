@@ -9,39 +9,27 @@ The large-batch example under a real scheduler, LocalExecutor and triggerer, wit
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from benchmarks.emulator_checks import faxes_by_row, outbound
-from tests.support.airflow_processes import AIRFLOW, api_server_healthy, processes_of, run_cli, stop_groups, wait_until
+from tests.support.airflow_processes import processes_of, run_cli, wait_until
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from tests.system.real_airflow.conftest import RealAirflow
 
 DAG_ID = "example_fax_batch_large"
 TASK = "send_batch"
 RUN_TIMEOUT = 300
 
 
-@pytest.fixture
-def batch_airflow(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A real Airflow whose batch example sends slowly enough to be interrupted, and retries at once."""
-    monkeypatch.setenv("EXAMPLE_FAX_BATCH_SENDS_PER_SECOND", request.param)
-    monkeypatch.setenv("EXAMPLE_FAX_BATCH_RETRY_DELAY", "1")
-    return request.getfixturevalue("real_airflow")
-
-
-def start_batch(env: dict[str, str], home: Path, db: Any, size: int) -> None:
-    logs = home / "component-logs"
-    wait_until(lambda: api_server_healthy(env["AIRFLOW__API__BASE_URL"]), 90, "the api-server", logs)
-    wait_until(lambda: db.has_dag(DAG_ID), 90, f"the dag-processor to parse {DAG_ID}", logs)
-    assert run_cli(env, "dags", "unpause", DAG_ID, timeout=90).returncode == 0
-    conf = f'{{"size": {size}, "storage_root": "{(home / "storage").as_uri()}", "poll_interval": 1}}'
-    triggered = run_cli(env, "dags", "trigger", DAG_ID, "--conf", conf, timeout=90)
+def start_batch(airflow: RealAirflow, size: int) -> None:
+    airflow.wait_until_ready_for(DAG_ID)
+    assert run_cli(airflow.env, "dags", "unpause", DAG_ID, timeout=90).returncode == 0
+    conf = f'{{"size": {size}, "storage_root": "{(airflow.home / "storage").as_uri()}", "poll_interval": 1}}'
+    triggered = run_cli(airflow.env, "dags", "trigger", DAG_ID, "--conf", conf, timeout=90)
     assert triggered.returncode == 0, triggered.stdout
 
 
@@ -57,17 +45,16 @@ def assert_one_fax_per_row(emulator: Any, size: int) -> None:
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("batch_airflow", ["15"], indirect=True)
-def test_a_worker_killed_mid_wave_leaves_exactly_one_fax_per_row(batch_airflow, telnyx_fax_emulator):
-    env, home, db = batch_airflow
+def test_a_worker_killed_mid_wave_leaves_exactly_one_fax_per_row(real_airflow: RealAirflow, telnyx_fax_emulator):
+    home, db = real_airflow.home, real_airflow.db
     size = 120  # at 15 sends a second the first wave takes about 8 s
-    start_batch(env, home, db, size)
+    start_batch(real_airflow, size)
 
     sent = wait_until(
         lambda: (count := telnyx_fax_emulator.request_count("POST", "/v2/faxes")) >= 30 and count,
         RUN_TIMEOUT,
         "the first wave to be under way",
-        home / "component-logs",
+        real_airflow.logs,
         interval=0.1,
     )
     # The task process is titled after its task instance id; the executor's own workers say LocalExecutor.
@@ -75,7 +62,7 @@ def test_a_worker_killed_mid_wave_leaves_exactly_one_fax_per_row(batch_airflow, 
     (task_process,) = [worker for worker in workers if "LocalExecutor" not in " ".join(worker.cmdline())]
     task_process.send_signal(signal.SIGKILL)
 
-    run = wait_until(lambda: finished_run(db), RUN_TIMEOUT, "the run to finish", home / "component-logs")
+    run = wait_until(lambda: finished_run(db), RUN_TIMEOUT, "the run to finish", real_airflow.logs)
     assert run.state == "success", db.task_states(DAG_ID, run.run_id)
     assert sent < size, "the task was killed before its wave was done"
     # The kill cost the try; a later try may also have redialled a retryable failure.
@@ -84,29 +71,20 @@ def test_a_worker_killed_mid_wave_leaves_exactly_one_fax_per_row(batch_airflow, 
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("batch_airflow", ["200"], indirect=True)
-def test_a_triggerer_killed_while_the_batch_waits_does_not_stop_the_run(batch_airflow, telnyx_fax_emulator):
-    env, home, db = batch_airflow
-    logs = home / "component-logs"
+def test_a_triggerer_killed_while_the_batch_waits_does_not_stop_the_run(real_airflow: RealAirflow, telnyx_fax_emulator):
+    db = real_airflow.db
     telnyx_fax_emulator.set_speed(2)  # each fax takes about 18 s: the batch waits deferred a while
     size = 20
-    start_batch(env, home, db, size)
+    start_batch(real_airflow, size)
 
     def deferred_in_the_triggerer() -> bool:
         runs = db.runs(DAG_ID)
         return bool(runs) and db.task_states(DAG_ID, runs[-1].run_id).get((TASK, -1)) == "deferred"
 
-    wait_until(deferred_in_the_triggerer, RUN_TIMEOUT, "the batch to defer", logs, interval=0.2)
-    (triggerer,) = [process for process in processes_of(home, "triggerer") if process.pid == os.getpgid(process.pid)]
-    os.killpg(triggerer.pid, signal.SIGKILL)
-    with (logs / "triggerer-2.log").open("wb") as log:
-        replacement = subprocess.Popen(
-            [AIRFLOW, "triggerer"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        run = wait_until(lambda: finished_run(db), RUN_TIMEOUT, "the run to finish", logs)
-    finally:
-        stop_groups([replacement])
+    wait_until(deferred_in_the_triggerer, RUN_TIMEOUT, "the batch to defer", real_airflow.logs, interval=0.2)
+    real_airflow.kill_and_replace("triggerer")
+
+    run = wait_until(lambda: finished_run(db), RUN_TIMEOUT, "the run to finish", real_airflow.logs)
     assert run.state == "success", db.task_states(DAG_ID, run.run_id)
     assert db.try_number(DAG_ID, run.run_id, TASK) == 1
     assert_one_fax_per_row(telnyx_fax_emulator, size)

