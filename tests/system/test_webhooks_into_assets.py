@@ -72,7 +72,8 @@ class Deployment:
 
     def queued_runs(self, dag_id: str) -> int:
         """Asset changes waiting for the scheduler to start a run of ``dag_id``."""
-        ((count,),) = self.query("SELECT COUNT(*) FROM asset_dag_run_queue WHERE target_dag_id = :dag_id", dag_id=dag_id)
+        sql = "SELECT COUNT(*) FROM asset_dag_run_queue WHERE target_dag_id = :dag_id"
+        ((count,),) = self.query(sql, dag_id=dag_id)
         return int(count)
 
     def has_asset(self, uri: str) -> bool:
