@@ -50,6 +50,7 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+@pytest.mark.scale
 @pytest.mark.timeout(600)
 def test_ten_thousand_rows_in_one_task_match_the_emulator_row_by_row(run_dag, telnyx_fax_emulator, tmp_path):
     # Distinct numbers, plus numbers repeated across rows (they must queue behind each other) and failures.
