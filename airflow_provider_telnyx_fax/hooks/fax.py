@@ -192,16 +192,8 @@ class TelnyxFaxHook(HttpHook):
         """The same as :meth:`run`: this hook's retry policy applies, whatever ``_retry_args`` say."""
         return self.run(*args, **kwargs)
 
-    def run_and_check(
-        self, session: requests.Session, prepped_request: requests.PreparedRequest, extra_options: dict[Any, Any]
-    ) -> Any:
-        """
-        Refused: a prepared request would go out once, outside the retry policy and the send guard of :meth:`run`.
-
-        providers-http's :meth:`run` calls this; this hook's :meth:`run` does not, so only a direct call lands here.
-
-        :raises TelnyxFaxValidationError: always, before any request.
-        """
+    def run_and_check(self, session: Any, prepped_request: Any, extra_options: Any) -> Any:
+        """Refused: a prepared request would go out once, outside the retry policy and the send guard of :meth:`run`."""
         raise TelnyxFaxValidationError(
             "prepped_request", "this hook does not send prepared requests; call run() or a method such as get_fax()"
         )
@@ -407,13 +399,7 @@ class TelnyxFaxHook(HttpHook):
         return aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout, sock_read=self.read_timeout)
 
     async def asend_fax(self, request: FaxSendRequest | str | None = None, **fields: Any) -> dict[str, Any]:
-        """
-        Async :meth:`send_fax` for a JSON send (``media_url`` or ``media_name``), under the same send rule.
-
-        :param request: a whole request, or the destination; leave it out to give ``to=`` by keyword.
-        :param fields: ``to`` and the send options, by :class:`FaxSendRequest`'s field names.
-        :raises TelnyxFaxValidationError: bad input, before any request; ``field`` names it.
-        """
+        """Async :meth:`send_fax` for a JSON send (``media_url`` or ``media_name``): same fields, same send rule."""
         request = FaxSendRequest.of(request, **fields)
         extras = (await self._settings())[2]
         prepared = request.with_defaults(
