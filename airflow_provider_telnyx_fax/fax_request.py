@@ -44,6 +44,35 @@ class FaxSendRequest:
     client_state: str | None = None
 
     @classmethod
+    def of(cls, request: FaxSendRequest | str | None = None, /, **fields: Any) -> FaxSendRequest:
+        """
+        The request a hook call names: a :class:`FaxSendRequest`, or its fields by keyword.
+
+        ``of(to="+1...", media_url=...)``, ``of("+1...", media_url=...)`` and ``of(FaxSendRequest(...))``
+        are the same request. A misspelt or missing field is refused by name, as a bad value is by
+        :meth:`check`, rather than with Python's ``TypeError``.
+
+        :param request: a whole request, or the destination (``to``); ``None`` when ``fields`` hold ``to``.
+        :param fields: ``to`` and the options, by the names of this class's fields.
+        """
+        if isinstance(request, FaxSendRequest):
+            if fields:
+                raise TelnyxFaxValidationError(
+                    next(iter(fields)), "give it inside the FaxSendRequest, or pass every field by keyword"
+                )
+            return request
+        if request is not None:
+            if "to" in fields:
+                raise TelnyxFaxValidationError("to", "is given twice, first by position and then by keyword")
+            fields["to"] = request
+        for name in fields:
+            if name != "to" and name not in cls.option_names():
+                raise TelnyxFaxValidationError(name, f"is not a send option; use to or {', '.join(cls.option_names())}")
+        if "to" not in fields:
+            raise TelnyxFaxValidationError("to", "is missing; give the destination, e.g. to='+13125550123'")
+        return cls(**fields)
+
+    @classmethod
     def option_names(cls) -> tuple[str, ...]:
         """Every field but ``to``: what an operator forwards from its own arguments."""
         return tuple(item.name for item in fields(cls) if item.name != "to")

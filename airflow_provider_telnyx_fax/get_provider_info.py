@@ -66,7 +66,7 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Mask fax numbers (+1•••••0123) in everything the provider logs, raises "
                         "or shows, such as task logs, exception messages and asset events. Fax numbers are "
                         "identifiers under HIPAA's Safe Harbor list. XCom return values keep full records.",
-                        "version_added": "0.2.0",
+                        "version_added": "0.1.0",
                         "type": "boolean",
                         "example": "False",
                         "default": "True",
@@ -85,7 +85,7 @@ def get_provider_info() -> dict[str, Any]:
                         "each DAG run), served by the api-server at /telnyx-fax-ui/faxes: the faxes Telnyx lists "
                         "for a telnyx_fax connection, rolled up by DAG and run, shown only to users who may read "
                         "the DAG. False leaves the page and its routes out.",
-                        "version_added": "0.2.0",
+                        "version_added": "0.1.0",
                         "type": "boolean",
                         "example": "False",
                         "default": "True",

@@ -19,6 +19,8 @@ DISPLAY_NAME = re.compile(r"^[A-Za-z0-9 \-_~!.+]{1,128}$")
 QUALITIES = ("normal", "high", "very_high", "ultra_light", "ultra_dark")
 PREVIEW_FORMATS = ("pdf", "tiff")
 MEDIA_SOURCES = ("media_url", "media_name", "contents")
+# Telnyx fetches the document itself; the emulator also fetches file:// URLs, to show local documents.
+MEDIA_URL_SCHEMES = ("http://", "https://", "file://")
 
 
 def check_e164(field: str, value: Any) -> str:
@@ -54,6 +56,20 @@ def check_client_state(value: Any) -> str:
     return value
 
 
+def check_media_source(media_url: Any, media_name: Any) -> None:
+    """The one document named is one Telnyx can find. Messages leave the value out: it names the document."""
+    if media_url and not (isinstance(media_url, str) and media_url.lower().startswith(MEDIA_URL_SCHEMES)):
+        raise TelnyxFaxValidationError(
+            "media_url",
+            "is not an http(s) URL that Telnyx can fetch; send a local file with an operator's media_path "
+            "or the hook's contents",
+        )
+    if media_name and not isinstance(media_name, str):
+        raise TelnyxFaxValidationError(
+            "media_name", f"is a {type(media_name).__name__}; give the name the document has in media storage"
+        )
+
+
 def check_send_request(payload: Mapping[str, Any]) -> None:
     """Validate a SendFax body (JSON or multipart fields). Raises on the first problem found."""
     check_destination(payload.get("to"))
@@ -69,6 +85,7 @@ def check_send_request(payload: Mapping[str, Any]) -> None:
         raise TelnyxFaxValidationError(
             "media_url", f"give exactly one of media_url, media_name or a file to upload; {choice}"
         )
+    check_media_source(payload.get("media_url"), payload.get("media_name"))
     if payload.get("store_media") and payload.get("media_name"):
         raise TelnyxFaxValidationError("store_media", "Telnyx does not support store_media with media_name")
     if payload.get("client_state") is not None:

@@ -192,6 +192,12 @@ class TelnyxFaxHook(HttpHook):
         """The same as :meth:`run`: this hook's retry policy applies, whatever ``_retry_args`` say."""
         return self.run(*args, **kwargs)
 
+    def run_and_check(self, session: Any, prepped_request: Any, extra_options: Any) -> Any:
+        """Refused: a prepared request would go out once, outside the retry policy and the send guard of :meth:`run`."""
+        raise TelnyxFaxValidationError(
+            "prepped_request", "this hook does not send prepared requests; call run() or a method such as get_fax()"
+        )
+
     # -- faxes ----------------------------------------------------------------------------------
 
     def prepare_send(self, request: FaxSendRequest, *, with_file: bool = False) -> FaxSendRequest:
@@ -205,25 +211,29 @@ class TelnyxFaxHook(HttpHook):
 
     def send_fax(
         self,
-        request: FaxSendRequest | str,
+        request: FaxSendRequest | str | None = None,
         *,
         contents: bytes | None = None,
         filename: str = "document.pdf",
-        **options: Any,
+        **fields: Any,
     ) -> dict[str, Any]:
         """
         Send a fax and return the fax record Telnyx accepted (status ``queued``).
 
-        Pass a :class:`FaxSendRequest`, or the destination and its options by keyword
-        (``send_fax("+1...", media_url=...)``). Give exactly one document: ``media_url``, ``media_name``
-        (uploaded with :meth:`upload_media`) or ``contents`` (bytes sent as multipart; Telnyx takes
-        fewer options that way). ``from_number`` and ``connection_id`` default to the connection's extras.
+        Pass the :class:`FaxSendRequest` fields by keyword (``send_fax(to="+1...", media_url=...)``;
+        ``to`` may also come first), or a whole :class:`FaxSendRequest`. Give exactly one document:
+        ``media_url``, ``media_name`` (uploaded with :meth:`upload_media`) or ``contents`` (bytes sent
+        as multipart; Telnyx takes fewer options that way). ``from_number`` and ``connection_id``
+        default to the connection's extras.
 
-        :raises TelnyxFaxValidationError: bad input, before any request.
+        :param request: a whole request, or the destination; leave it out to give ``to=`` by keyword.
+        :param contents: the document's bytes, uploaded with the send.
+        :param filename: the name the uploaded ``contents`` go by.
+        :param fields: ``to`` and the send options, by :class:`FaxSendRequest`'s field names.
+        :raises TelnyxFaxValidationError: bad input, before any request; ``field`` names it.
         :raises TelnyxOutcomeUnknownError: the request left but no answer came back; look before resending.
         """
-        if isinstance(request, str):
-            request = FaxSendRequest(to=request, **options)
+        request = FaxSendRequest.of(request, **fields)
         prepared = self.prepare_send(request, with_file=contents is not None)
         if contents is not None and len(contents) > MAX_UPLOAD_BYTES:
             raise TelnyxFaxValidationError("contents", "is over the 20 MB upload limit")
@@ -388,8 +398,9 @@ class TelnyxFaxHook(HttpHook):
     def _client_timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout, sock_read=self.read_timeout)
 
-    async def asend_fax(self, request: FaxSendRequest) -> dict[str, Any]:
-        """Async :meth:`send_fax` for a JSON send (``media_url`` or ``media_name``), under the same send rule."""
+    async def asend_fax(self, request: FaxSendRequest | str | None = None, **fields: Any) -> dict[str, Any]:
+        """Async :meth:`send_fax` for a JSON send (``media_url`` or ``media_name``): same fields, same send rule."""
+        request = FaxSendRequest.of(request, **fields)
         extras = (await self._settings())[2]
         prepared = request.with_defaults(
             from_number=extras.get("from_number"), connection_id=extras.get("connection_id")

@@ -109,3 +109,27 @@ def test_an_unknown_list_filter_is_refused():
 )
 def test_the_walk_goes_on_until_the_last_page_or_an_empty_one(body, page, following):
     assert FaxListQuery.of().next_page(body, page) == following
+
+
+def test_a_request_by_keyword_by_position_or_whole_is_the_same_request():
+    whole = FaxSendRequest(to=TO, media_url=MEDIA_URL, quality="high")
+
+    assert FaxSendRequest.of(to=TO, media_url=MEDIA_URL, quality="high") == whole
+    assert FaxSendRequest.of(TO, media_url=MEDIA_URL, quality="high") == whole
+    assert FaxSendRequest.of(whole) is whole
+
+
+@pytest.mark.parametrize(
+    ("field", "given", "fields"),
+    [
+        pytest.param("to", None, {"media_url": MEDIA_URL}, id="no-destination"),
+        pytest.param("to", TO, {"to": TO, "media_url": MEDIA_URL}, id="destination-twice"),
+        pytest.param("from", None, {"to": TO, "from": FROM}, id="api-name-instead-of-from_number"),
+        pytest.param("quality", FaxSendRequest(to=TO, media_url=MEDIA_URL), {"quality": "high"}, id="beside-a-request"),
+    ],
+)
+def test_a_request_that_cannot_be_built_is_refused_naming_the_field(field, given, fields):
+    with pytest.raises(TelnyxFaxValidationError) as raised:
+        FaxSendRequest.of(given, **fields)
+
+    assert raised.value.field == field

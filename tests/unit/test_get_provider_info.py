@@ -35,6 +35,17 @@ class TestInProcessRegistration:
         assert provider.version == __version__
         assert provider.data["name"] == "Telnyx Fax"
 
+    def test_every_setting_was_added_in_a_version_the_provider_has(self, providers_manager):
+        data = providers_manager.providers[DISTRIBUTION].data
+        added = {
+            name: option["version_added"]
+            for section in data["config"].values()
+            for name, option in section["options"].items()
+        }
+
+        assert __version__ in data["versions"]
+        assert {name: version for name, version in added.items() if version not in data["versions"]} == {}
+
     def test_the_provider_page_links_to_the_documentation(self, providers_manager):
         urls = dict(entry.split(", ", 1) for entry in metadata(DISTRIBUTION).get_all("Project-URL") or [])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from airflow_provider_telnyx_fax.exceptions import (
     TelnyxServerError,
     TelnyxTransportError,
 )
+from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.hooks import transport as transport_module
 from airflow_provider_telnyx_fax.hooks.fax import MAX_UPLOAD_BYTES, TelnyxFaxHook
 from tests.support.api import CONNECTION_ID, FAX_ID, FROM_NUMBER, SECRET_KEY, connection_uri, fax_record
@@ -467,6 +469,76 @@ def test_boundary_values_are_accepted(hook, scripted_server):
     hook.send_fax(TO, black_threshold=100, monochrome=True, from_display_name="-_~!.+ ok", **MEDIA)
 
     assert len(scripted_server.requests) == 2
+
+
+# -- sending by keyword, and no way around the send rule (against the emulator) ------------------
+
+DELIVERS = "+15550100000"
+REPORT_URL = "https://example.com/report.pdf"
+
+
+def api_requests(emulator: Any) -> int:
+    """Every request the emulator logged: its own control API (reset, these counts) stays out of the log."""
+    return sum(emulator.requests(limit=0)["counts"].values())
+
+
+def send_by(how: str, **fields: Any) -> dict[str, Any]:
+    hook = TelnyxFaxHook()
+    if how == "asend_fax":
+        return asyncio.run(hook.asend_fax(**fields))
+    return hook.send_fax(**fields)
+
+
+@pytest.mark.parametrize("how", ["send_fax", "asend_fax"])
+def test_to_and_the_options_by_keyword_send_one_fax(telnyx_fax_emulator, how):
+    fax = send_by(how, to=DELIVERS, media_url=REPORT_URL, quality="normal", client_state=CLIENT_STATE)
+
+    assert telnyx_fax_emulator.request_count("POST", "/v2/faxes") == 1
+    [sent] = telnyx_fax_emulator.faxes()
+    assert sent["id"] == fax["id"]
+    assert (sent["to"], sent["quality"], sent["client_state"]) == (DELIVERS, "normal", CLIENT_STATE)
+
+
+def test_a_whole_request_is_still_taken(telnyx_fax_emulator):
+    TelnyxFaxHook().send_fax(FaxSendRequest(to=DELIVERS, media_url=REPORT_URL))
+
+    assert telnyx_fax_emulator.request_count("POST", "/v2/faxes") == 1
+
+
+@pytest.mark.parametrize("how", ["send_fax", "asend_fax"])
+@pytest.mark.parametrize(
+    ("field", "fields"),
+    [
+        pytest.param("to", {"to": "3125550123", "media_url": REPORT_URL}, id="to-not-e164"),
+        pytest.param("to", {"media_url": REPORT_URL}, id="to-missing"),
+        pytest.param("quality", {"to": DELIVERS, "media_url": REPORT_URL, "quality": "superb"}, id="quality"),
+        pytest.param("client_state", {"to": DELIVERS, "media_url": REPORT_URL, "client_state": "hi!"}, id="state"),
+        pytest.param("media_url", {"to": DELIVERS}, id="no-media"),
+        pytest.param("media_url", {"to": DELIVERS, "media_url": "/srv/reports/report.pdf"}, id="url-is-a-path"),
+        pytest.param("media_url", {"to": DELIVERS, "media_url": Path("report.pdf")}, id="url-is-a-path-object"),
+        pytest.param("media_name", {"to": DELIVERS, "media_name": Path("report")}, id="name-is-a-path-object"),
+        pytest.param("qualty", {"to": DELIVERS, "media_url": REPORT_URL, "qualty": "high"}, id="misspelt-option"),
+    ],
+)
+def test_a_bad_field_by_keyword_is_named_before_any_request(telnyx_fax_emulator, how, field, fields):
+    with pytest.raises(TelnyxFaxValidationError) as raised:
+        send_by(how, **fields)
+
+    assert raised.value.field == field
+    assert f"'{field}'" in str(raised.value)
+    assert api_requests(telnyx_fax_emulator) == 0
+
+
+def test_run_and_check_refuses_a_prepared_send(telnyx_fax_emulator):
+    hook = TelnyxFaxHook()
+    session = hook.get_conn()
+    send = requests.Request("POST", f"{hook.base_url}/faxes", json={"to": DELIVERS, "media_url": REPORT_URL})
+
+    with pytest.raises(TelnyxFaxValidationError) as raised:
+        hook.run_and_check(session, session.prepare_request(send), {})
+
+    assert raised.value.field == "prepped_request"
+    assert api_requests(telnyx_fax_emulator) == 0
 
 
 # -- retries -------------------------------------------------------------------------------------
