@@ -32,6 +32,7 @@ os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
 SYSTEM_TESTS = TESTS_DIR / "system"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which turns the marker into the test's group
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``--dist loadgroup``), every real-Airflow suite runs on one worker, one after another.
 
