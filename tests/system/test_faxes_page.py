@@ -7,6 +7,10 @@ api-server with a test auth manager (tests/support/restricted_auth_manager.py): 
 viewer who may read only ``example_fax_batch``. Headless Chromium signs in with each user's token
 as the UI's ``_token`` cookie. The cases run in file order against the same deployment; the last
 one adds a fax and watches it go from ``sending`` to ``delivered`` without a reload.
+
+About 2 minutes: the three runs and the api-server's start (about 30 s), and the last case's fax on the line
+at a real line's speed (about 30 s), so that the page is open before it is delivered however slow the
+machine.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ The tests run in file order on one deployment (see conftest.py):
 
 Every scenario is checked on the emulator: exactly one fax per row or recipient; and in the logs: each
 deferral fired an event and its task resumed exactly once for it (a duplicate fire is dropped by Airflow).
+
+The module takes about 3 minutes on 2 cores: starting the deployment (about 20 s), and in each kill the
+wait for Airflow to notice (the triggerer health check, 15 s; the task heartbeat timeout, 40 s), which is
+what the test is about.
 """
 
 from __future__ import annotations
