@@ -21,8 +21,9 @@ from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.idempotency import SendKey
 from airflow_provider_telnyx_fax.operators import delivery
-from airflow_provider_telnyx_fax.operators.fax import RESEND_POLICIES, run_window_start
+from airflow_provider_telnyx_fax.operators.fax import run_window_start
 from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, describe_event
+from airflow_provider_telnyx_fax.resend import checked_resend_policy
 from airflow_provider_telnyx_fax.send_window import closed_until, hold_for_window
 
 if TYPE_CHECKING:
@@ -62,8 +63,8 @@ class SendFaxBatchOperator(BaseOperator):
     most, never two at once to one number and ``same_number_gap`` seconds apart. Each carries its
     row's send key in ``client_state``: a retry, a cleared task, a killed worker or a rerun of the run
     lists the run's window and sends only rows with no fax yet, or whose fax failed for a retryable
-    reason in an earlier try (``resend_policy`` as for ``SendFaxOperator``: ``never`` adopts any fax,
-    ``always`` resends whatever an earlier try sent). Between waves, and at the end with
+    reason in an earlier try (``resend_policy``, one rule for both send operators: see
+    :mod:`airflow_provider_telnyx_fax.resend`). Between waves, and at the end with
     ``wait_for_completion``, the task waits: deferred to :class:`FaxBatchTrigger` (which only reads)
     with ``deferrable``, on the worker otherwise. A killed task cancels nothing: its retry adopts the
     faxes on the line.
@@ -156,8 +157,7 @@ class SendFaxBatchOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if resend_policy not in RESEND_POLICIES:
-            raise ValueError(f"resend_policy must be one of {', '.join(RESEND_POLICIES)}, not {resend_policy!r}")
+        checked_resend_policy(resend_policy)
         if on_invalid_row not in INVALID_ROW_ACTIONS:
             raise ValueError(f"on_invalid_row must be 'fail' or 'skip', not {on_invalid_row!r}")
         if not 1 <= max_in_flight <= ACCOUNT_IN_FLIGHT_LIMIT:

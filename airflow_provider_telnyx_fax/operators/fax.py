@@ -16,6 +16,7 @@ from airflow_provider_telnyx_fax.models import FaxStatus
 from airflow_provider_telnyx_fax.operators.delivery import assemble, checked_policy, window_of, write_fax_report
 from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event, result_for_finished_fax
 from airflow_provider_telnyx_fax.privacy import mask_number
+from airflow_provider_telnyx_fax.resend import checked_resend_policy, standing_fax
 from airflow_provider_telnyx_fax.send_window import hold_for_window
 from airflow_provider_telnyx_fax.triggers.polling import poll_delays
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from airflow_provider_telnyx_fax.documents import LocalDocument
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
 
-RESEND_POLICIES = ("if_failed", "always", "never")
 # Telnyx's clock and Airflow's may disagree a little; the reconcile window opens this much earlier.
 CLOCK_SKEW_MARGIN = timedelta(minutes=5)
 # Telnyx may take a moment to list a fax it has just accepted; wait this long before looking for it.
@@ -62,9 +62,10 @@ class SendFaxOperator(BaseOperator):
     ``docs/documents.md``). Bad input fails the task before anything is sent.
 
     Before sending, the operator looks for a fax this task instance already sent to ``to`` with the
-    same document (see :mod:`airflow_provider_telnyx_fax.idempotency`). ``resend_policy`` decides:
-    ``if_failed`` (default) adopts a queued, in-progress or delivered fax and sends again only after a
-    failure; ``never`` adopts whatever it finds; ``always`` sends regardless.
+    same document (see :mod:`airflow_provider_telnyx_fax.idempotency`). ``resend_policy`` decides
+    (:mod:`airflow_provider_telnyx_fax.resend`): ``if_failed`` (default) adopts a queued, in-progress or
+    delivered fax and sends again only after a retryable failure (a permanent one is kept and reported);
+    ``never`` adopts whatever it finds; ``always`` sends regardless.
 
     The fax id is pushed to XCom (key ``fax_id``) as soon as Telnyx accepts the fax; the return value
     is the fax record. A failed fax raises per the failure-reason table: retryable reasons let the
@@ -162,8 +163,6 @@ class SendFaxOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if resend_policy not in RESEND_POLICIES:
-            raise ValueError(f"resend_policy must be one of {', '.join(RESEND_POLICIES)}, not {resend_policy!r}")
         self.to = to
         self.media_url = media_url
         self.media_name = media_name
@@ -191,7 +190,7 @@ class SendFaxOperator(BaseOperator):
         self.deferrable = deferrable
         self.poll_interval = poll_interval
         self.wait_timeout = wait_timeout
-        self.resend_policy = resend_policy
+        self.resend_policy = checked_resend_policy(resend_policy)
         self.reconcile_lookback = reconcile_lookback
         self.cancel_on_kill = cancel_on_kill
         self.retryable_reasons = tuple(retryable_reasons)
@@ -269,12 +268,13 @@ class SendFaxOperator(BaseOperator):
 
     def _fax_to_keep(self, sent: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Which earlier fax, if any, the resend policy says stands for this send."""
-        if self.resend_policy == "always":
-            return None
-        for fax in sent:
-            if self.resend_policy == "never" or fax["status"] != FaxStatus.FAILED.value:
-                return fax
-        return None
+        # This try has sent nothing yet when it looks, so every fax found is an earlier try's.
+        return standing_fax(
+            sent,
+            policy=self.resend_policy,
+            retryable_reasons=self.retryable_reasons,
+            permanent_reasons=self.permanent_reasons,
+        )
 
     def _adopt_or_send(
         self, key: SendKey, request: FaxSendRequest, document: LocalDocument | None, *, since: str
