@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.idempotency import decode_client_state
 from airflow_provider_telnyx_fax.models import FailureKind, FaxStatus, classify_failure
+from airflow_provider_telnyx_fax.polling import parse_time
 from airflow_provider_telnyx_fax.privacy import mask_number
 from airflow_provider_telnyx_fax.resend import standing_fax
-from airflow_provider_telnyx_fax.triggers.polling import parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

@@ -15,10 +15,10 @@ from airflow_provider_telnyx_fax.idempotency import SendKey, find_sent_faxes
 from airflow_provider_telnyx_fax.models import FaxStatus
 from airflow_provider_telnyx_fax.operators.delivery import assemble, checked_policy, window_of, write_fax_report
 from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event, result_for_finished_fax
+from airflow_provider_telnyx_fax.polling import poll_delays
 from airflow_provider_telnyx_fax.privacy import mask_number
 from airflow_provider_telnyx_fax.resend import checked_resend_policy, standing_fax
 from airflow_provider_telnyx_fax.send_window import hold_for_window
-from airflow_provider_telnyx_fax.triggers.polling import poll_delays
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
