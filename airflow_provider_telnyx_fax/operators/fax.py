@@ -221,7 +221,7 @@ class SendFaxOperator(BaseOperator):
                 client_state=key.client_state(self.client_state),
             )
             # Validating the whole request up front means bad input never leaves a fax half-sent.
-            self.hook.prepare_send(request)
+            request = self.hook.prepare_send(request)
         except TelnyxFaxValidationError as error:
             raise AirflowFailException(f"Not sending a fax: {error}") from error
 
