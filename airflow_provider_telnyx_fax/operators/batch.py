@@ -11,28 +11,26 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_telnyx_fax.batch.ledger import BatchLedger, batch_id_for
-from airflow_provider_telnyx_fax.batch.manifest import INLINE_MANIFEST_MAX_ROWS, describe_rollup, write_manifest
-from airflow_provider_telnyx_fax.batch.rows import RowDefaults, check_rows, describe_invalid_rows, read_recipients
-from airflow_provider_telnyx_fax.batch.sender import Pacer, send_wave
-from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE, BatchWatch, progress_lines, wait_on_worker
-from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause, next_pause
-from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
-from airflow_provider_telnyx_fax.idempotency import SendKey
 from airflow_provider_telnyx_fax.operators import delivery
 from airflow_provider_telnyx_fax.operators.fax import run_window_start
-from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, describe_event
 from airflow_provider_telnyx_fax.resend import checked_resend_policy
-from airflow_provider_telnyx_fax.send_window import closed_until, hold_for_window
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
 
+    from airflow_provider_telnyx_fax.batch.ledger import BatchLedger
+    from airflow_provider_telnyx_fax.batch.rows import RowDefaults
+    from airflow_provider_telnyx_fax.batch.sender import Pacer
+    from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause
     from airflow_provider_telnyx_fax.documents import LocalDocument
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+    from airflow_provider_telnyx_fax.idempotency import SendKey
+
+# The batch machinery (rows, ledger, waves, sending, waiting) loads when the task runs, not when a DAG
+# file is parsed: each method imports what it uses.
 
 # Telnyx refuses new faxes past 2,000 in processing on one account.
 ACCOUNT_IN_FLIGHT_LIMIT = 2000
@@ -205,6 +203,8 @@ class SendFaxBatchOperator(BaseOperator):
     # -- execute and resume ------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.send_window import hold_for_window
+
         plan = self._plan(context)
         hold_for_window(
             delivery.window_of(self.send_window),
@@ -227,6 +227,8 @@ class SendFaxBatchOperator(BaseOperator):
 
     def resume(self, context: Context, event: Any = None, end_time: float | None = None) -> dict[str, Any]:
         """Back from :class:`FaxBatchTrigger`: take stock, then send the next wave or finish."""
+        from airflow_provider_telnyx_fax.outcomes import describe_event
+
         plan = self._plan(context)
         if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
             raise AirflowException(
@@ -272,6 +274,13 @@ class SendFaxBatchOperator(BaseOperator):
     # -- the rows ----------------------------------------------------------------------------------
 
     def _plan(self, context: Context) -> BatchPlan:
+        from airflow_provider_telnyx_fax.batch.ledger import batch_id_for
+        from airflow_provider_telnyx_fax.batch.manifest import INLINE_MANIFEST_MAX_ROWS
+        from airflow_provider_telnyx_fax.batch.rows import check_rows, describe_invalid_rows, read_recipients
+        from airflow_provider_telnyx_fax.batch.waves import BatchPlan
+        from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+        from airflow_provider_telnyx_fax.idempotency import SendKey
+
         # Templated, so it may arrive as text.
         self.poll_interval = float(self.poll_interval)
         ti = context["ti"]
@@ -313,6 +322,8 @@ class SendFaxBatchOperator(BaseOperator):
         return BatchPlan(rows, invalid, batch_id, since, try_number)
 
     def _row_defaults(self, context: Context) -> RowDefaults:
+        from airflow_provider_telnyx_fax.batch.rows import RowDefaults
+
         template, document = delivery.batch_document(context, self)
         return RowDefaults(template, document)
 
@@ -326,6 +337,8 @@ class SendFaxBatchOperator(BaseOperator):
     # -- sending and waiting -----------------------------------------------------------------------
 
     def _new_ledger(self, plan: BatchPlan) -> BatchLedger:
+        from airflow_provider_telnyx_fax.batch.ledger import BatchLedger
+
         return BatchLedger(
             plan.rows,
             batch_id=plan.batch_id,
@@ -338,6 +351,8 @@ class SendFaxBatchOperator(BaseOperator):
 
     async def _take_stock(self, ledger: BatchLedger, since: str) -> None:
         """List the run's window once and give every row the faxes carrying its send key."""
+        from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE
+
         faxes = [
             fax
             async for fax in self.hook.alist_faxes(page_size=LIST_PAGE_SIZE, direction="outbound", created_at_gte=since)
@@ -356,7 +371,11 @@ class SendFaxBatchOperator(BaseOperator):
         Deferrable, the batch pauses at the first wait: for its faxes (a :class:`Pause`), or for the send
         window to open again when it closed with rows left (the opening moment).
         """
+        from airflow_provider_telnyx_fax.batch.sender import Pacer
+        from airflow_provider_telnyx_fax.batch.watch import progress_lines
+        from airflow_provider_telnyx_fax.batch.waves import next_pause
         from airflow_provider_telnyx_fax.hooks.fax import shared_client_session
+        from airflow_provider_telnyx_fax.send_window import closed_until
 
         ledger = self._new_ledger(plan)
         async with shared_client_session():
@@ -387,6 +406,8 @@ class SendFaxBatchOperator(BaseOperator):
                         return ledger, pause
 
     async def _send_next_wave(self, plan: BatchPlan, ledger: BatchLedger, pacer: Pacer) -> None:
+        from airflow_provider_telnyx_fax.batch.sender import send_wave
+
         slots = self.max_in_flight - len(ledger.pending())
         wave = ledger.next_wave(slots=max(0, slots), same_number_gap=self.same_number_gap, now=time.time())
         if not wave:
@@ -408,6 +429,8 @@ class SendFaxBatchOperator(BaseOperator):
 
     async def _wait_on_worker(self, plan: BatchPlan, ledger: BatchLedger, pause: Pause, end_time: float | None) -> bool:
         """Wait on the worker as the trigger would; ``False`` when the wait timed out."""
+        from airflow_provider_telnyx_fax.batch.watch import BatchWatch, wait_on_worker
+
         watch = BatchWatch(
             self.hook,
             batch_id=plan.batch_id,
@@ -436,6 +459,9 @@ class SendFaxBatchOperator(BaseOperator):
     # -- the result --------------------------------------------------------------------------------
 
     def _finish(self, context: Context, ledger: BatchLedger, *, timed_out: bool) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.batch.manifest import describe_rollup, write_manifest
+        from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError
+
         rollup = ledger.rollup()
         lines = list(ledger.manifest_rows())
         rollup["manifest"] = write_manifest(self.manifest_path, lines) if self.manifest_path else lines

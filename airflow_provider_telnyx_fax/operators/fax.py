@@ -10,15 +10,10 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
-from airflow_provider_telnyx_fax.idempotency import SendKey, find_sent_faxes
 from airflow_provider_telnyx_fax.models import FaxStatus
 from airflow_provider_telnyx_fax.operators.delivery import assemble, checked_policy, window_of, write_fax_report
-from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event, result_for_finished_fax
-from airflow_provider_telnyx_fax.polling import poll_delays
 from airflow_provider_telnyx_fax.privacy import mask_number
 from airflow_provider_telnyx_fax.resend import checked_resend_policy, standing_fax
-from airflow_provider_telnyx_fax.send_window import hold_for_window
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,7 +21,12 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_telnyx_fax.documents import LocalDocument
+    from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+    from airflow_provider_telnyx_fax.idempotency import SendKey
+
+# What only a running task needs (requests, send keys, outcomes, windows) is imported where it runs:
+# a DAG file that uses these operators pays for the operator classes alone.
 
 # Telnyx's clock and Airflow's may disagree a little; the reconcile window opens this much earlier.
 CLOCK_SKEW_MARGIN = timedelta(minutes=5)
@@ -208,6 +208,7 @@ class SendFaxOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+        from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
         from airflow_provider_telnyx_fax.validation import check_client_state
 
         try:
@@ -246,6 +247,8 @@ class SendFaxOperator(BaseOperator):
         )
 
     def _send_key(self, context: Context, document: LocalDocument | None) -> SendKey:
+        from airflow_provider_telnyx_fax.idempotency import SendKey
+
         ti = context["ti"]
         identity = f"sha256:{document.sha256}" if document else (self.media_url or f"media:{self.media_name}")
         return SendKey(
@@ -264,6 +267,8 @@ class SendFaxOperator(BaseOperator):
 
     def _sent_with_key(self, key: SendKey, since: str) -> list[dict[str, Any]]:
         """The faxes carrying this task instance's send key since ``since``, newest first."""
+        from airflow_provider_telnyx_fax.idempotency import find_sent_faxes
+
         return find_sent_faxes(self.hook.list_faxes(direction="outbound", to=self.to, created_at_gte=since), key)
 
     def _fax_to_keep(self, sent: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -280,6 +285,7 @@ class SendFaxOperator(BaseOperator):
         self, key: SendKey, request: FaxSendRequest, document: LocalDocument | None, *, since: str
     ) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.exceptions import TelnyxOutcomeUnknownError
+        from airflow_provider_telnyx_fax.send_window import hold_for_window
 
         sent_before = self._sent_with_key(key, since)
         previous = self._fax_to_keep(sent_before)
@@ -333,6 +339,8 @@ class SendFaxOperator(BaseOperator):
     # -- waiting ---------------------------------------------------------------------------------
 
     def _finish(self, context: Context, fax: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.outcomes import result_for_finished_fax
+
         if self.report_path:
             # After a deferral this is a fresh operator: the document is assembled again, to the same bytes.
             document = self._sent_document or self._document(context)
@@ -343,6 +351,9 @@ class SendFaxOperator(BaseOperator):
         )
 
     def _wait(self, context: Context, fax: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError
+        from airflow_provider_telnyx_fax.polling import poll_delays
+
         fax_id = fax["id"]
         end_time = time.time() + self.wait_timeout if self.wait_timeout is not None else None
         fax = self.hook.get_fax(fax_id)
@@ -375,6 +386,8 @@ class SendFaxOperator(BaseOperator):
         raise AssertionError("unreachable: poll_delays never ends")
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event
+
         ti = context["ti"]
         # The fax id pushed before deferring is the one this task waits for, whatever the event says.
         fax_id = ti.xcom_pull(task_ids=ti.task_id, key="fax_id", map_indexes=ti.map_index)
