@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowException
@@ -87,20 +87,12 @@ class TaskInstanceAtTry(RecordingTaskInstance):
 
 
 def run_try(operator: str, number: str, try_number: int) -> None:
-    send: BaseOperator
-    if operator == "SendFaxOperator":
-        send = SendFaxOperator(
-            task_id="send",
-            to=number,
-            media_url=MEDIA_URL,
-            wait_for_completion=True,
-            deferrable=False,
-            poll_interval=0.2,
-        )
-    else:
-        send = SendFaxBatchOperator(
-            task_id="send", recipients=[number], media_url=MEDIA_URL, deferrable=False, poll_interval=0.2
-        )
+    common: dict[str, Any] = {"task_id": "send", "media_url": MEDIA_URL, "deferrable": False, "poll_interval": 0.2}
+    send: BaseOperator = (
+        SendFaxOperator(to=number, wait_for_completion=True, **common)
+        if operator == "SendFaxOperator"
+        else SendFaxBatchOperator(recipients=[number], **common)
+    )
     # A failed fax fails the try; what matters here is what the next try sends.
     with contextlib.suppress(AirflowException):
         send.execute({"ti": TaskInstanceAtTry(try_number=try_number)})  # type: ignore[arg-type]
