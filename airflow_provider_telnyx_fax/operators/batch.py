@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
-from functools import cached_property
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.operators import delivery
 from airflow_provider_telnyx_fax.operators.fax import run_window_start
-from airflow_provider_telnyx_fax.resend import checked_resend_policy
+from airflow_provider_telnyx_fax.operators.sending import FaxSendingOperator
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -25,8 +23,6 @@ if TYPE_CHECKING:
     from airflow_provider_telnyx_fax.batch.rows import RowDefaults
     from airflow_provider_telnyx_fax.batch.sender import Pacer
     from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause
-    from airflow_provider_telnyx_fax.documents import LocalDocument
-    from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
     from airflow_provider_telnyx_fax.idempotency import SendKey
 
 # The batch machinery (rows, ledger, waves, sending, waiting) loads when the task runs, not when a DAG
@@ -44,7 +40,7 @@ BATCH_ONLY_OPTIONS = tuple(
 EVENT_STATUSES = ("ready", "error", "timeout")
 
 
-class SendFaxBatchOperator(BaseOperator):
+class SendFaxBatchOperator(FaxSendingOperator):
     """
     Send one document (or one per row) to many recipients in one task, and follow every fax to its end.
 
@@ -128,34 +124,17 @@ class SendFaxBatchOperator(BaseOperator):
         *,
         recipients: Any = None,
         recipients_path: Any = None,
-        media_url: str | None = None,
-        media_name: str | None = None,
-        media_path: Any = None,
-        media_paths: Sequence[Any] | None = None,
-        cover_page: Any = None,
-        report_path: Any = None,
-        send_window: Any = None,
-        from_number: str | None = None,
-        connection_id: str | None = None,
         send_options: Mapping[str, Any] | None = None,
         max_in_flight: int = 300,
         sends_per_second: float = 10.0,
         same_number_gap: float = 30.0,
         wait_for_completion: bool = True,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float = 15.0,
-        wait_timeout: float | None = None,
-        resend_policy: str = "if_failed",
-        reconcile_lookback: timedelta = timedelta(days=30),
         on_invalid_row: str = "fail",
         manifest_path: Any = None,
-        retryable_reasons: Sequence[str] = (),
-        permanent_reasons: Sequence[str] = (),
-        telnyx_conn_id: str = "telnyx_fax_default",
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        checked_resend_policy(resend_policy)
+        # The document, delivery and resend arguments are FaxSendingOperator's, checked there.
+        super().__init__(wait_for_completion=wait_for_completion, **kwargs)
         if on_invalid_row not in INVALID_ROW_ACTIONS:
             raise ValueError(f"on_invalid_row must be 'fail' or 'skip', not {on_invalid_row!r}")
         if not 1 <= max_in_flight <= ACCOUNT_IN_FLIGHT_LIMIT:
@@ -167,38 +146,12 @@ class SendFaxBatchOperator(BaseOperator):
             raise ValueError(f"send_options takes {', '.join(BATCH_ONLY_OPTIONS)}; not {', '.join(unknown)}")
         self.recipients = recipients
         self.recipients_path = recipients_path
-        self.media_url = media_url
-        self.media_name = media_name
-        self.media_path = media_path
-        self.media_paths = media_paths
-        self.cover_page = cover_page
-        self.report_path = report_path
-        self.send_window = delivery.checked_policy(
-            send_window=send_window, report_path=report_path, wait_for_completion=wait_for_completion
-        )
-        self.from_number = from_number
-        self.connection_id = connection_id
         self.send_options = dict(send_options or {})
         self.max_in_flight = max_in_flight
         self.sends_per_second = sends_per_second
         self.same_number_gap = same_number_gap
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.wait_timeout = wait_timeout
-        self.resend_policy = resend_policy
-        self.reconcile_lookback = reconcile_lookback
         self.on_invalid_row = on_invalid_row
         self.manifest_path = manifest_path
-        self.retryable_reasons = tuple(retryable_reasons)
-        self.permanent_reasons = tuple(permanent_reasons)
-        self.telnyx_conn_id = telnyx_conn_id
-
-    @cached_property
-    def hook(self) -> TelnyxFaxHook:
-        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
-
-        return TelnyxFaxHook(self.telnyx_conn_id)
 
     # -- execute and resume ------------------------------------------------------------------------
 
@@ -326,13 +279,6 @@ class SendFaxBatchOperator(BaseOperator):
 
         template, document = delivery.batch_document(context, self)
         return RowDefaults(template, document)
-
-    def _upload_once(self, document: LocalDocument) -> None:
-        if not self.hook.upload_media_once(
-            document.content, media_name=document.media_name, filename=document.filename
-        ):
-            return
-        self.log.info("Uploaded a document (%d bytes) as media %s.", document.size, document.media_name)
 
     # -- sending and waiting -----------------------------------------------------------------------
 

@@ -7,13 +7,14 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_telnyx_fax.models import FaxStatus
-from airflow_provider_telnyx_fax.operators.delivery import assemble, checked_policy, window_of, write_fax_report
+from airflow_provider_telnyx_fax.operators.delivery import assemble, window_of, write_fax_report
+from airflow_provider_telnyx_fax.operators.sending import FaxSendingOperator
 from airflow_provider_telnyx_fax.privacy import mask_number
-from airflow_provider_telnyx_fax.resend import checked_resend_policy, standing_fax
+from airflow_provider_telnyx_fax.resend import standing_fax
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,7 +51,7 @@ def run_window_start(context: Context, lookback: timedelta) -> str:
     return since.isoformat()
 
 
-class SendFaxOperator(BaseOperator):
+class SendFaxOperator(FaxSendingOperator):
     """
     Send a fax with Telnyx, safely across retries and reruns, and optionally wait for the outcome.
 
@@ -131,15 +132,6 @@ class SendFaxOperator(BaseOperator):
         self,
         *,
         to: str,
-        media_url: str | None = None,
-        media_name: str | None = None,
-        media_path: Any = None,
-        media_paths: Sequence[Any] | None = None,
-        cover_page: Any = None,
-        report_path: Any = None,
-        send_window: Any = None,
-        from_number: str | None = None,
-        connection_id: str | None = None,
         quality: str | None = None,
         t38_enabled: bool | None = None,
         monochrome: bool | None = None,
@@ -150,31 +142,13 @@ class SendFaxOperator(BaseOperator):
         from_display_name: str | None = None,
         webhook_url: str | None = None,
         client_state: str | None = None,
-        telnyx_conn_id: str = "telnyx_fax_default",
         wait_for_completion: bool = False,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float = 15.0,
-        wait_timeout: float | None = None,
-        resend_policy: str = "if_failed",
-        reconcile_lookback: timedelta = timedelta(days=30),
         cancel_on_kill: bool = True,
-        retryable_reasons: Sequence[str] = (),
-        permanent_reasons: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        # The document, delivery and resend arguments are FaxSendingOperator's, checked there.
+        super().__init__(wait_for_completion=wait_for_completion, **kwargs)
         self.to = to
-        self.media_url = media_url
-        self.media_name = media_name
-        self.media_path = media_path
-        self.media_paths = media_paths
-        self.cover_page = cover_page
-        self.report_path = report_path
-        self.send_window = checked_policy(
-            send_window=send_window, report_path=report_path, wait_for_completion=wait_for_completion
-        )
-        self.from_number = from_number
-        self.connection_id = connection_id
         self.quality = quality
         self.t38_enabled = t38_enabled
         self.monochrome = monochrome
@@ -185,24 +159,9 @@ class SendFaxOperator(BaseOperator):
         self.from_display_name = from_display_name
         self.webhook_url = webhook_url
         self.client_state = client_state
-        self.telnyx_conn_id = telnyx_conn_id
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.wait_timeout = wait_timeout
-        self.resend_policy = checked_resend_policy(resend_policy)
-        self.reconcile_lookback = reconcile_lookback
         self.cancel_on_kill = cancel_on_kill
-        self.retryable_reasons = tuple(retryable_reasons)
-        self.permanent_reasons = tuple(permanent_reasons)
         self._in_flight_fax_id: str | None = None
         self._sent_document: LocalDocument | None = None
-
-    @cached_property
-    def hook(self) -> TelnyxFaxHook:
-        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
-
-        return TelnyxFaxHook(self.telnyx_conn_id)
 
     # -- execute ---------------------------------------------------------------------------------
 
@@ -247,10 +206,10 @@ class SendFaxOperator(BaseOperator):
         )
 
     def _send_key(self, context: Context, document: LocalDocument | None) -> SendKey:
-        from airflow_provider_telnyx_fax.idempotency import SendKey
+        from airflow_provider_telnyx_fax.idempotency import SendKey, document_identity
 
         ti = context["ti"]
-        identity = f"sha256:{document.sha256}" if document else (self.media_url or f"media:{self.media_name}")
+        identity = document_identity(document, self.media_url, self.media_name)
         return SendKey(
             dag_id=ti.dag_id,
             task_id=ti.task_id,
@@ -322,14 +281,6 @@ class SendFaxOperator(BaseOperator):
                 return self._send(request)
             except TelnyxOutcomeUnknownError as again:
                 raise AirflowException(f"{again} The next try will look for it before sending.") from again
-
-    def _upload_once(self, document: LocalDocument) -> None:
-        if not self.hook.upload_media_once(
-            document.content, media_name=document.media_name, filename=document.filename
-        ):
-            self.log.info("Media %s is already in Telnyx media storage; not uploading again.", document.media_name)
-            return
-        self.log.info("Uploaded the document (%d bytes) as media %s.", document.size, document.media_name)
 
     def _send(self, request: FaxSendRequest) -> dict[str, Any]:
         fax = self.hook.send_fax(request)
