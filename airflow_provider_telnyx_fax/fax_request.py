@@ -125,6 +125,36 @@ class FaxSendRequest:
         check_send_request(body)
 
 
+@dataclass(frozen=True, kw_only=True)
+class PreparedFaxSendRequest(FaxSendRequest):
+    """
+    A request ready for a JSON send: the connection's defaults applied and Telnyx's checks passed.
+
+    The hook's ``prepare_send`` makes one; ``send_fax`` and ``asend_fax`` send it as it is, so the
+    connection is read and the request checked once however many hands it passes through.
+    """
+
+    @classmethod
+    def resolved(cls, request: FaxSendRequest, extras: Mapping[str, Any], *, with_file: bool = False) -> FaxSendRequest:
+        """
+        ``request`` with the connection's defaults, checked; raises naming a bad field.
+
+        :param request: the request as the caller gave it.
+        :param extras: the connection's extras (``from_number``, ``connection_id``).
+        :param with_file: checked for a multipart send with the document's bytes; such a request is
+            checked again when sent, since the same request may go either way.
+        """
+        if isinstance(request, cls) and not with_file:
+            return request
+        with_defaults = request.with_defaults(
+            from_number=extras.get("from_number"), connection_id=extras.get("connection_id")
+        )
+        with_defaults.check(with_file=with_file)
+        if with_file:
+            return with_defaults
+        return cls(**{item.name: getattr(with_defaults, item.name) for item in fields(with_defaults)})
+
+
 def _form_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -66,6 +66,15 @@ class SendKey:
         return base64.b64encode(raw).decode()
 
 
+def document_identity(document: Any, media_url: str | None, media_name: str | None) -> str:
+    """
+    What a send key says about the document: the bytes of a local one (``sha256:``), else its URL or media name.
+
+    :param document: the uploaded ``LocalDocument``, or ``None`` when Telnyx fetches the document itself.
+    """
+    return f"sha256:{document.sha256}" if document else (media_url or f"media:{media_name}")
+
+
 def decode_client_state(client_state: str | None) -> dict[str, Any] | None:
     """The send-key object inside a ``client_state``, or ``None`` when it was not sent by this provider."""
     if not client_state:

@@ -3,10 +3,10 @@
 A 3-page fax on a realistic line takes 2 s queued + 3 s media processing + 3 x 30 s sending = 95 s. Two
 methods, reported side by side:
 
-* analytic: walk ``triggers.polling.poll_delays(15)`` (the default ``poll_interval``) and a fixed 10 s schedule
+* analytic: walk ``polling.poll_delays(15)`` (the default ``poll_interval``) and a fixed 10 s schedule
   over that timeline, the trigger starting when the fax is created;
 * scaled run: the emulator at ``speed`` N, ``FaxStatusTrigger`` with ``poll_interval`` / N and
-  ``triggers.polling.FIRST_POLL_SECONDS`` / N (patched in this process only), real faxes with a 3-page PDF; the
+  ``polling.FIRST_POLL_SECONDS`` / N (patched in this process only), real faxes with a 3-page PDF; the
   emulator counts the GETs and its timeline says when the fax was delivered; latencies are scaled back x N.
 """
 
@@ -50,7 +50,7 @@ def _walk(delays: Iterator[float], done_at: float, start: float = 0.0) -> tuple[
 
 
 def analytic() -> dict[str, Any]:
-    from airflow_provider_telnyx_fax.triggers.polling import poll_delays
+    from airflow_provider_telnyx_fax.polling import poll_delays
 
     done_at = realistic_completion()
     ours = _walk(poll_delays(DEFAULT_POLL_INTERVAL), done_at)
@@ -96,8 +96,8 @@ async def _fixed(fax_id: str) -> float:
 
 
 def child_main() -> None:
+    from airflow_provider_telnyx_fax import polling
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
-    from airflow_provider_telnyx_fax.triggers import polling
     from telnyx_fax_emulator.launcher import EmulatorHandle
 
     speed = float(os.environ["BENCH_SPEED"])

@@ -2,7 +2,7 @@
 
 Every variant runs in a fresh client process (``python -m benchmarks.waiting_faxes --variant ...``) that
 imports what it needs, reports ready, and only then gets the fax ids, so the imports are outside the
-measured CPU and the baseline RSS. All variants follow the same schedule (``triggers.polling.poll_delays``: a check
+measured CPU and the baseline RSS. All variants follow the same schedule (``polling.poll_delays``: a check
 at once, then every ``poll_interval`` here) and stop at the first terminal status:
 
 * ``ours``: :class:`FaxStatusTrigger` ``run()``, exactly what the triggerer runs;
@@ -41,7 +41,7 @@ VARIANTS = ("ours", "http", "sdk", "bare")
 
 
 def _schedule(poll_interval: float) -> Any:
-    from airflow_provider_telnyx_fax.triggers.polling import poll_delays
+    from airflow_provider_telnyx_fax.polling import poll_delays
 
     return poll_delays(poll_interval)
 

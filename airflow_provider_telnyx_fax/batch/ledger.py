@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.idempotency import decode_client_state
 from airflow_provider_telnyx_fax.models import FailureKind, FaxStatus, classify_failure
+from airflow_provider_telnyx_fax.polling import parse_time
 from airflow_provider_telnyx_fax.privacy import mask_number
-from airflow_provider_telnyx_fax.triggers.polling import parse_time
+from airflow_provider_telnyx_fax.resend import standing_fax
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -70,8 +71,8 @@ class BatchLedger:
     :param batch_id: see :func:`batch_id_for`.
     :param try_number: the task's current try; a fax sent in an earlier try may be resent, one sent in
         this try never is (the task's retries do that).
-    :param resend_policy: ``if_failed`` (rows whose fax failed for a retryable reason in an earlier try),
-        ``never`` (any fax stands) or ``always`` (only this try's faxes stand).
+    :param resend_policy: ``if_failed``, ``never`` or ``always``, as :mod:`airflow_provider_telnyx_fax.resend`
+        decides for every send.
     """
 
     def __init__(
@@ -116,21 +117,13 @@ class BatchLedger:
 
     def standing(self, entry: RowLedger) -> dict[str, Any] | None:
         """The fax that stands for the row under the resend policy, or ``None`` when it needs a send."""
-        faxes = entry.faxes
-        if self.resend_policy == "always":
-            faxes = [fax for fax in faxes if entry.tries.get(fax["id"]) == self.try_number]
-        if not faxes:
-            return None
-        if self.resend_policy == "never":
-            return faxes[0]
-        for fax in faxes:
-            if fax["status"] != FaxStatus.FAILED.value:
-                return fax
-        latest = faxes[0]
-        # A failure of this try stands until the next try; an earlier try's retryable failure is resent.
-        if entry.tries.get(latest["id"]) == self.try_number or self.kind(latest) is FailureKind.PERMANENT:
-            return latest
-        return None
+        return standing_fax(
+            entry.faxes,
+            policy=self.resend_policy,
+            sent_this_try=lambda fax: entry.tries.get(fax["id"]) == self.try_number,
+            retryable_reasons=self.retryable_reasons,
+            permanent_reasons=self.permanent_reasons,
+        )
 
     def kind(self, fax: dict[str, Any]) -> FailureKind:
         return classify_failure(

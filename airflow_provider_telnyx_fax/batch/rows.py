@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.documents import as_path, load_document
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+from airflow_provider_telnyx_fax.idempotency import document_identity
 from airflow_provider_telnyx_fax.validation import check_client_state
 
 if TYPE_CHECKING:
@@ -213,8 +214,7 @@ def _check_row(
     if own_client_state is not None:
         check_client_state(own_client_state)
     media_url, media_name, document = _row_document(values, defaults, documents)
-    identity = f"sha256:{document.sha256}" if document else (media_url or f"media:{media_name}")
-    key = key_for(to, identity, row_id)
+    key = key_for(to, document_identity(document, media_url, media_name), row_id)
     request = replace(
         defaults.template,
         to=to,

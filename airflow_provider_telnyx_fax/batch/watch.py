@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telnyx_fax.batch.ledger import batch_state, describe_progress, is_pending
 from airflow_provider_telnyx_fax.exceptions import TelnyxNotFoundError
-from airflow_provider_telnyx_fax.triggers.polling import DEFAULT_MAX_CONSECUTIVE_ERRORS, poll_until_event
+from airflow_provider_telnyx_fax.polling import DEFAULT_MAX_CONSECUTIVE_ERRORS, poll_until_event
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable

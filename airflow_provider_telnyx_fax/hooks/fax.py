@@ -20,7 +20,7 @@ from airflow_provider_telnyx_fax.exceptions import (
     TelnyxOutcomeUnknownError,
     TelnyxTransportError,
 )
-from airflow_provider_telnyx_fax.fax_request import FaxListQuery, FaxSendRequest
+from airflow_provider_telnyx_fax.fax_request import FaxListQuery, FaxSendRequest, PreparedFaxSendRequest
 from airflow_provider_telnyx_fax.hooks.transport import (
     DEFAULT_API_BASE_URL,
     Call,
@@ -201,13 +201,15 @@ class TelnyxFaxHook(HttpHook):
     # -- faxes ----------------------------------------------------------------------------------
 
     def prepare_send(self, request: FaxSendRequest, *, with_file: bool = False) -> FaxSendRequest:
-        """``request`` with the connection's defaults applied, checked; raises before any request is made."""
-        extras = self.extras
-        prepared = request.with_defaults(
-            from_number=extras.get("from_number"), connection_id=extras.get("connection_id")
-        )
-        prepared.check(with_file=with_file)
-        return prepared
+        """
+        ``request`` with the connection's defaults applied, checked; raises before any request is made.
+
+        For a JSON send (no file) the result is a :class:`PreparedFaxSendRequest`, which :meth:`send_fax`
+        and :meth:`asend_fax` send without resolving the defaults or checking again.
+        """
+        if isinstance(request, PreparedFaxSendRequest) and not with_file:
+            return request
+        return PreparedFaxSendRequest.resolved(request, self.extras, with_file=with_file)
 
     def send_fax(
         self,
@@ -400,12 +402,9 @@ class TelnyxFaxHook(HttpHook):
 
     async def asend_fax(self, request: FaxSendRequest | str | None = None, **fields: Any) -> dict[str, Any]:
         """Async :meth:`send_fax` for a JSON send (``media_url`` or ``media_name``): same fields, same send rule."""
-        request = FaxSendRequest.of(request, **fields)
-        extras = (await self._settings())[2]
-        prepared = request.with_defaults(
-            from_number=extras.get("from_number"), connection_id=extras.get("connection_id")
-        )
-        prepared.check()
+        prepared = FaxSendRequest.of(request, **fields)
+        if not isinstance(prepared, PreparedFaxSendRequest):
+            prepared = PreparedFaxSendRequest.resolved(prepared, (await self._settings())[2])
         sent_at = datetime.now(timezone.utc).isoformat()
         try:
             body = await self._arequest(

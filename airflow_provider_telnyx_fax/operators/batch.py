@@ -4,34 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
-from functools import cached_property
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_telnyx_fax.batch.ledger import BatchLedger, batch_id_for
-from airflow_provider_telnyx_fax.batch.manifest import INLINE_MANIFEST_MAX_ROWS, describe_rollup, write_manifest
-from airflow_provider_telnyx_fax.batch.rows import RowDefaults, check_rows, describe_invalid_rows, read_recipients
-from airflow_provider_telnyx_fax.batch.sender import Pacer, send_wave
-from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE, BatchWatch, progress_lines, wait_on_worker
-from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause, next_pause
-from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
-from airflow_provider_telnyx_fax.idempotency import SendKey
 from airflow_provider_telnyx_fax.operators import delivery
-from airflow_provider_telnyx_fax.operators.fax import RESEND_POLICIES, run_window_start
-from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, describe_event
-from airflow_provider_telnyx_fax.send_window import closed_until, hold_for_window
+from airflow_provider_telnyx_fax.operators.fax import run_window_start
+from airflow_provider_telnyx_fax.operators.sending import FaxSendingOperator
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
 
-    from airflow_provider_telnyx_fax.documents import LocalDocument
-    from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+    from airflow_provider_telnyx_fax.batch.ledger import BatchLedger
+    from airflow_provider_telnyx_fax.batch.rows import RowDefaults
+    from airflow_provider_telnyx_fax.batch.sender import Pacer
+    from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause
+    from airflow_provider_telnyx_fax.idempotency import SendKey
+
+# The batch machinery (rows, ledger, waves, sending, waiting) loads when the task runs, not when a DAG
+# file is parsed: each method imports what it uses.
 
 # Telnyx refuses new faxes past 2,000 in processing on one account.
 ACCOUNT_IN_FLIGHT_LIMIT = 2000
@@ -45,7 +40,7 @@ BATCH_ONLY_OPTIONS = tuple(
 EVENT_STATUSES = ("ready", "error", "timeout")
 
 
-class SendFaxBatchOperator(BaseOperator):
+class SendFaxBatchOperator(FaxSendingOperator):
     """
     Send one document (or one per row) to many recipients in one task, and follow every fax to its end.
 
@@ -62,8 +57,8 @@ class SendFaxBatchOperator(BaseOperator):
     most, never two at once to one number and ``same_number_gap`` seconds apart. Each carries its
     row's send key in ``client_state``: a retry, a cleared task, a killed worker or a rerun of the run
     lists the run's window and sends only rows with no fax yet, or whose fax failed for a retryable
-    reason in an earlier try (``resend_policy`` as for ``SendFaxOperator``: ``never`` adopts any fax,
-    ``always`` resends whatever an earlier try sent). Between waves, and at the end with
+    reason in an earlier try (``resend_policy``, one rule for both send operators: see
+    :mod:`airflow_provider_telnyx_fax.resend`). Between waves, and at the end with
     ``wait_for_completion``, the task waits: deferred to :class:`FaxBatchTrigger` (which only reads)
     with ``deferrable``, on the worker otherwise. A killed task cancels nothing: its retry adopts the
     faxes on the line.
@@ -129,35 +124,17 @@ class SendFaxBatchOperator(BaseOperator):
         *,
         recipients: Any = None,
         recipients_path: Any = None,
-        media_url: str | None = None,
-        media_name: str | None = None,
-        media_path: Any = None,
-        media_paths: Sequence[Any] | None = None,
-        cover_page: Any = None,
-        report_path: Any = None,
-        send_window: Any = None,
-        from_number: str | None = None,
-        connection_id: str | None = None,
         send_options: Mapping[str, Any] | None = None,
         max_in_flight: int = 300,
         sends_per_second: float = 10.0,
         same_number_gap: float = 30.0,
         wait_for_completion: bool = True,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float = 15.0,
-        wait_timeout: float | None = None,
-        resend_policy: str = "if_failed",
-        reconcile_lookback: timedelta = timedelta(days=30),
         on_invalid_row: str = "fail",
         manifest_path: Any = None,
-        retryable_reasons: Sequence[str] = (),
-        permanent_reasons: Sequence[str] = (),
-        telnyx_conn_id: str = "telnyx_fax_default",
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        if resend_policy not in RESEND_POLICIES:
-            raise ValueError(f"resend_policy must be one of {', '.join(RESEND_POLICIES)}, not {resend_policy!r}")
+        # The document, delivery and resend arguments are FaxSendingOperator's, checked there.
+        super().__init__(wait_for_completion=wait_for_completion, **kwargs)
         if on_invalid_row not in INVALID_ROW_ACTIONS:
             raise ValueError(f"on_invalid_row must be 'fail' or 'skip', not {on_invalid_row!r}")
         if not 1 <= max_in_flight <= ACCOUNT_IN_FLIGHT_LIMIT:
@@ -169,42 +146,18 @@ class SendFaxBatchOperator(BaseOperator):
             raise ValueError(f"send_options takes {', '.join(BATCH_ONLY_OPTIONS)}; not {', '.join(unknown)}")
         self.recipients = recipients
         self.recipients_path = recipients_path
-        self.media_url = media_url
-        self.media_name = media_name
-        self.media_path = media_path
-        self.media_paths = media_paths
-        self.cover_page = cover_page
-        self.report_path = report_path
-        self.send_window = delivery.checked_policy(
-            send_window=send_window, report_path=report_path, wait_for_completion=wait_for_completion
-        )
-        self.from_number = from_number
-        self.connection_id = connection_id
         self.send_options = dict(send_options or {})
         self.max_in_flight = max_in_flight
         self.sends_per_second = sends_per_second
         self.same_number_gap = same_number_gap
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.wait_timeout = wait_timeout
-        self.resend_policy = resend_policy
-        self.reconcile_lookback = reconcile_lookback
         self.on_invalid_row = on_invalid_row
         self.manifest_path = manifest_path
-        self.retryable_reasons = tuple(retryable_reasons)
-        self.permanent_reasons = tuple(permanent_reasons)
-        self.telnyx_conn_id = telnyx_conn_id
-
-    @cached_property
-    def hook(self) -> TelnyxFaxHook:
-        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
-
-        return TelnyxFaxHook(self.telnyx_conn_id)
 
     # -- execute and resume ------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.send_window import hold_for_window
+
         plan = self._plan(context)
         hold_for_window(
             delivery.window_of(self.send_window),
@@ -227,6 +180,8 @@ class SendFaxBatchOperator(BaseOperator):
 
     def resume(self, context: Context, event: Any = None, end_time: float | None = None) -> dict[str, Any]:
         """Back from :class:`FaxBatchTrigger`: take stock, then send the next wave or finish."""
+        from airflow_provider_telnyx_fax.outcomes import describe_event
+
         plan = self._plan(context)
         if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
             raise AirflowException(
@@ -272,6 +227,13 @@ class SendFaxBatchOperator(BaseOperator):
     # -- the rows ----------------------------------------------------------------------------------
 
     def _plan(self, context: Context) -> BatchPlan:
+        from airflow_provider_telnyx_fax.batch.ledger import batch_id_for
+        from airflow_provider_telnyx_fax.batch.manifest import INLINE_MANIFEST_MAX_ROWS
+        from airflow_provider_telnyx_fax.batch.rows import check_rows, describe_invalid_rows, read_recipients
+        from airflow_provider_telnyx_fax.batch.waves import BatchPlan
+        from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+        from airflow_provider_telnyx_fax.idempotency import SendKey
+
         # Templated, so it may arrive as text.
         self.poll_interval = float(self.poll_interval)
         ti = context["ti"]
@@ -313,19 +275,16 @@ class SendFaxBatchOperator(BaseOperator):
         return BatchPlan(rows, invalid, batch_id, since, try_number)
 
     def _row_defaults(self, context: Context) -> RowDefaults:
+        from airflow_provider_telnyx_fax.batch.rows import RowDefaults
+
         template, document = delivery.batch_document(context, self)
         return RowDefaults(template, document)
-
-    def _upload_once(self, document: LocalDocument) -> None:
-        if not self.hook.upload_media_once(
-            document.content, media_name=document.media_name, filename=document.filename
-        ):
-            return
-        self.log.info("Uploaded a document (%d bytes) as media %s.", document.size, document.media_name)
 
     # -- sending and waiting -----------------------------------------------------------------------
 
     def _new_ledger(self, plan: BatchPlan) -> BatchLedger:
+        from airflow_provider_telnyx_fax.batch.ledger import BatchLedger
+
         return BatchLedger(
             plan.rows,
             batch_id=plan.batch_id,
@@ -338,6 +297,8 @@ class SendFaxBatchOperator(BaseOperator):
 
     async def _take_stock(self, ledger: BatchLedger, since: str) -> None:
         """List the run's window once and give every row the faxes carrying its send key."""
+        from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE
+
         faxes = [
             fax
             async for fax in self.hook.alist_faxes(page_size=LIST_PAGE_SIZE, direction="outbound", created_at_gte=since)
@@ -356,7 +317,11 @@ class SendFaxBatchOperator(BaseOperator):
         Deferrable, the batch pauses at the first wait: for its faxes (a :class:`Pause`), or for the send
         window to open again when it closed with rows left (the opening moment).
         """
+        from airflow_provider_telnyx_fax.batch.sender import Pacer
+        from airflow_provider_telnyx_fax.batch.watch import progress_lines
+        from airflow_provider_telnyx_fax.batch.waves import next_pause
         from airflow_provider_telnyx_fax.hooks.fax import shared_client_session
+        from airflow_provider_telnyx_fax.send_window import closed_until
 
         ledger = self._new_ledger(plan)
         async with shared_client_session():
@@ -387,6 +352,8 @@ class SendFaxBatchOperator(BaseOperator):
                         return ledger, pause
 
     async def _send_next_wave(self, plan: BatchPlan, ledger: BatchLedger, pacer: Pacer) -> None:
+        from airflow_provider_telnyx_fax.batch.sender import send_wave
+
         slots = self.max_in_flight - len(ledger.pending())
         wave = ledger.next_wave(slots=max(0, slots), same_number_gap=self.same_number_gap, now=time.time())
         if not wave:
@@ -408,6 +375,8 @@ class SendFaxBatchOperator(BaseOperator):
 
     async def _wait_on_worker(self, plan: BatchPlan, ledger: BatchLedger, pause: Pause, end_time: float | None) -> bool:
         """Wait on the worker as the trigger would; ``False`` when the wait timed out."""
+        from airflow_provider_telnyx_fax.batch.watch import BatchWatch, wait_on_worker
+
         watch = BatchWatch(
             self.hook,
             batch_id=plan.batch_id,
@@ -436,6 +405,9 @@ class SendFaxBatchOperator(BaseOperator):
     # -- the result --------------------------------------------------------------------------------
 
     def _finish(self, context: Context, ledger: BatchLedger, *, timed_out: bool) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.batch.manifest import describe_rollup, write_manifest
+        from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError
+
         rollup = ledger.rollup()
         lines = list(ledger.manifest_rows())
         rollup["manifest"] = write_manifest(self.manifest_path, lines) if self.manifest_path else lines

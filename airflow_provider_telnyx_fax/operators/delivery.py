@@ -12,18 +12,18 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_telnyx_fax.documents.cover_page import CoverPage
-from airflow_provider_telnyx_fax.documents.merge import CoverDetails, assemble_document
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
-from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
-from airflow_provider_telnyx_fax.send_window import SendWindow, hold_for_window
 
+# The documents and send-window modules load when a task runs, never while a DAG file is parsed.
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
 
+    from airflow_provider_telnyx_fax.documents.cover_page import CoverPage
     from airflow_provider_telnyx_fax.documents.files import LocalDocument
+    from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
+    from airflow_provider_telnyx_fax.send_window import SendWindow
 
 
 def from_template(field: str, value: Any) -> Any:
@@ -47,13 +47,17 @@ def checked_policy(*, send_window: Any, report_path: Any, wait_for_completion: b
         raise ValueError(
             "report_path needs wait_for_completion=True: the report is written once the fax is delivered or failed"
         )
-    if not isinstance(send_window, str) and "{{" not in repr(send_window):
+    if send_window is not None and not isinstance(send_window, str) and "{{" not in repr(send_window):
+        from airflow_provider_telnyx_fax.send_window import SendWindow
+
         SendWindow.of(send_window)
     return send_window
 
 
 def window_of(send_window: Any) -> SendWindow | None:
     """The operator's ``send_window`` as rendered: a ``SendWindow``, a dict, its JSON text, or nothing."""
+    from airflow_provider_telnyx_fax.send_window import SendWindow
+
     return SendWindow.of(from_template("send_window", send_window))
 
 
@@ -83,6 +87,9 @@ def assemble(
     :param sources: the operator's ``media_url``, ``media_name``, ``media_path`` and ``media_paths``;
         exactly one must be given.
     """
+    from airflow_provider_telnyx_fax.documents.cover_page import CoverPage
+    from airflow_provider_telnyx_fax.documents.merge import CoverDetails, assemble_document
+
     sources = {**sources, "media_paths": from_template("media_paths", sources.get("media_paths"))}
     given = [name for name, value in sources.items() if value]
     if len(given) != 1:
@@ -105,6 +112,8 @@ def batch_document(context: Context, batch: Any) -> tuple[FaxSendRequest, LocalD
 
     The batch's cover page is one for every row, so it names the ``recipient_name`` but no number.
     """
+    from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
+
     values = {name: getattr(batch, name) for name in ("media_url", "media_name", "media_path")}
     values["media_paths"] = from_template("media_paths", batch.media_paths)
     given = [name for name, value in values.items() if value]
@@ -172,6 +181,8 @@ def defer_until_window_opens(operator: Any, opens: datetime, *, method_name: str
 
 def hold_on_worker(operator: Any) -> None:
     """Sleep on the worker until ``operator``'s send window opens (it is closed now)."""
+    from airflow_provider_telnyx_fax.send_window import hold_for_window
+
     hold_for_window(
         window_of(operator.send_window), deferrable=False, defer=operator.defer, log=operator.log, method_name=""
     )

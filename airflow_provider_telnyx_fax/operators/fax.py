@@ -7,17 +7,14 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
-from airflow_provider_telnyx_fax.idempotency import SendKey, find_sent_faxes
 from airflow_provider_telnyx_fax.models import FaxStatus
-from airflow_provider_telnyx_fax.operators.delivery import assemble, checked_policy, window_of, write_fax_report
-from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event, result_for_finished_fax
+from airflow_provider_telnyx_fax.operators.delivery import assemble, window_of, write_fax_report
+from airflow_provider_telnyx_fax.operators.sending import FaxSendingOperator
 from airflow_provider_telnyx_fax.privacy import mask_number
-from airflow_provider_telnyx_fax.send_window import hold_for_window
-from airflow_provider_telnyx_fax.triggers.polling import poll_delays
+from airflow_provider_telnyx_fax.resend import standing_fax
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,9 +22,13 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_telnyx_fax.documents import LocalDocument
+    from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+    from airflow_provider_telnyx_fax.idempotency import SendKey
 
-RESEND_POLICIES = ("if_failed", "always", "never")
+# What only a running task needs (requests, send keys, outcomes, windows) is imported where it runs:
+# a DAG file that uses these operators pays for the operator classes alone.
+
 # Telnyx's clock and Airflow's may disagree a little; the reconcile window opens this much earlier.
 CLOCK_SKEW_MARGIN = timedelta(minutes=5)
 # Telnyx may take a moment to list a fax it has just accepted; wait this long before looking for it.
@@ -50,7 +51,7 @@ def run_window_start(context: Context, lookback: timedelta) -> str:
     return since.isoformat()
 
 
-class SendFaxOperator(BaseOperator):
+class SendFaxOperator(FaxSendingOperator):
     """
     Send a fax with Telnyx, safely across retries and reruns, and optionally wait for the outcome.
 
@@ -62,9 +63,10 @@ class SendFaxOperator(BaseOperator):
     ``docs/documents.md``). Bad input fails the task before anything is sent.
 
     Before sending, the operator looks for a fax this task instance already sent to ``to`` with the
-    same document (see :mod:`airflow_provider_telnyx_fax.idempotency`). ``resend_policy`` decides:
-    ``if_failed`` (default) adopts a queued, in-progress or delivered fax and sends again only after a
-    failure; ``never`` adopts whatever it finds; ``always`` sends regardless.
+    same document (see :mod:`airflow_provider_telnyx_fax.idempotency`). ``resend_policy`` decides
+    (:mod:`airflow_provider_telnyx_fax.resend`): ``if_failed`` (default) adopts a queued, in-progress or
+    delivered fax and sends again only after a retryable failure (a permanent one is kept and reported);
+    ``never`` adopts whatever it finds; ``always`` sends regardless.
 
     The fax id is pushed to XCom (key ``fax_id``) as soon as Telnyx accepts the fax; the return value
     is the fax record. A failed fax raises per the failure-reason table: retryable reasons let the
@@ -130,15 +132,6 @@ class SendFaxOperator(BaseOperator):
         self,
         *,
         to: str,
-        media_url: str | None = None,
-        media_name: str | None = None,
-        media_path: Any = None,
-        media_paths: Sequence[Any] | None = None,
-        cover_page: Any = None,
-        report_path: Any = None,
-        send_window: Any = None,
-        from_number: str | None = None,
-        connection_id: str | None = None,
         quality: str | None = None,
         t38_enabled: bool | None = None,
         monochrome: bool | None = None,
@@ -149,33 +142,13 @@ class SendFaxOperator(BaseOperator):
         from_display_name: str | None = None,
         webhook_url: str | None = None,
         client_state: str | None = None,
-        telnyx_conn_id: str = "telnyx_fax_default",
         wait_for_completion: bool = False,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float = 15.0,
-        wait_timeout: float | None = None,
-        resend_policy: str = "if_failed",
-        reconcile_lookback: timedelta = timedelta(days=30),
         cancel_on_kill: bool = True,
-        retryable_reasons: Sequence[str] = (),
-        permanent_reasons: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        if resend_policy not in RESEND_POLICIES:
-            raise ValueError(f"resend_policy must be one of {', '.join(RESEND_POLICIES)}, not {resend_policy!r}")
+        # The document, delivery and resend arguments are FaxSendingOperator's, checked there.
+        super().__init__(wait_for_completion=wait_for_completion, **kwargs)
         self.to = to
-        self.media_url = media_url
-        self.media_name = media_name
-        self.media_path = media_path
-        self.media_paths = media_paths
-        self.cover_page = cover_page
-        self.report_path = report_path
-        self.send_window = checked_policy(
-            send_window=send_window, report_path=report_path, wait_for_completion=wait_for_completion
-        )
-        self.from_number = from_number
-        self.connection_id = connection_id
         self.quality = quality
         self.t38_enabled = t38_enabled
         self.monochrome = monochrome
@@ -186,29 +159,15 @@ class SendFaxOperator(BaseOperator):
         self.from_display_name = from_display_name
         self.webhook_url = webhook_url
         self.client_state = client_state
-        self.telnyx_conn_id = telnyx_conn_id
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.wait_timeout = wait_timeout
-        self.resend_policy = resend_policy
-        self.reconcile_lookback = reconcile_lookback
         self.cancel_on_kill = cancel_on_kill
-        self.retryable_reasons = tuple(retryable_reasons)
-        self.permanent_reasons = tuple(permanent_reasons)
         self._in_flight_fax_id: str | None = None
         self._sent_document: LocalDocument | None = None
-
-    @cached_property
-    def hook(self) -> TelnyxFaxHook:
-        from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
-
-        return TelnyxFaxHook(self.telnyx_conn_id)
 
     # -- execute ---------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+        from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
         from airflow_provider_telnyx_fax.validation import check_client_state
 
         try:
@@ -222,7 +181,7 @@ class SendFaxOperator(BaseOperator):
                 client_state=key.client_state(self.client_state),
             )
             # Validating the whole request up front means bad input never leaves a fax half-sent.
-            self.hook.prepare_send(request)
+            request = self.hook.prepare_send(request)
         except TelnyxFaxValidationError as error:
             raise AirflowFailException(f"Not sending a fax: {error}") from error
 
@@ -247,8 +206,10 @@ class SendFaxOperator(BaseOperator):
         )
 
     def _send_key(self, context: Context, document: LocalDocument | None) -> SendKey:
+        from airflow_provider_telnyx_fax.idempotency import SendKey, document_identity
+
         ti = context["ti"]
-        identity = f"sha256:{document.sha256}" if document else (self.media_url or f"media:{self.media_name}")
+        identity = document_identity(document, self.media_url, self.media_name)
         return SendKey(
             dag_id=ti.dag_id,
             task_id=ti.task_id,
@@ -265,21 +226,25 @@ class SendFaxOperator(BaseOperator):
 
     def _sent_with_key(self, key: SendKey, since: str) -> list[dict[str, Any]]:
         """The faxes carrying this task instance's send key since ``since``, newest first."""
+        from airflow_provider_telnyx_fax.idempotency import find_sent_faxes
+
         return find_sent_faxes(self.hook.list_faxes(direction="outbound", to=self.to, created_at_gte=since), key)
 
     def _fax_to_keep(self, sent: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Which earlier fax, if any, the resend policy says stands for this send."""
-        if self.resend_policy == "always":
-            return None
-        for fax in sent:
-            if self.resend_policy == "never" or fax["status"] != FaxStatus.FAILED.value:
-                return fax
-        return None
+        # This try has sent nothing yet when it looks, so every fax found is an earlier try's.
+        return standing_fax(
+            sent,
+            policy=self.resend_policy,
+            retryable_reasons=self.retryable_reasons,
+            permanent_reasons=self.permanent_reasons,
+        )
 
     def _adopt_or_send(
         self, key: SendKey, request: FaxSendRequest, document: LocalDocument | None, *, since: str
     ) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.exceptions import TelnyxOutcomeUnknownError
+        from airflow_provider_telnyx_fax.send_window import hold_for_window
 
         sent_before = self._sent_with_key(key, since)
         previous = self._fax_to_keep(sent_before)
@@ -317,14 +282,6 @@ class SendFaxOperator(BaseOperator):
             except TelnyxOutcomeUnknownError as again:
                 raise AirflowException(f"{again} The next try will look for it before sending.") from again
 
-    def _upload_once(self, document: LocalDocument) -> None:
-        if not self.hook.upload_media_once(
-            document.content, media_name=document.media_name, filename=document.filename
-        ):
-            self.log.info("Media %s is already in Telnyx media storage; not uploading again.", document.media_name)
-            return
-        self.log.info("Uploaded the document (%d bytes) as media %s.", document.size, document.media_name)
-
     def _send(self, request: FaxSendRequest) -> dict[str, Any]:
         fax = self.hook.send_fax(request)
         self.log.info("Telnyx accepted fax %s to %s (status %s).", fax["id"], mask_number(self.to), fax["status"])
@@ -333,6 +290,8 @@ class SendFaxOperator(BaseOperator):
     # -- waiting ---------------------------------------------------------------------------------
 
     def _finish(self, context: Context, fax: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.outcomes import result_for_finished_fax
+
         if self.report_path:
             # After a deferral this is a fresh operator: the document is assembled again, to the same bytes.
             document = self._sent_document or self._document(context)
@@ -343,6 +302,9 @@ class SendFaxOperator(BaseOperator):
         )
 
     def _wait(self, context: Context, fax: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError
+        from airflow_provider_telnyx_fax.polling import poll_delays
+
         fax_id = fax["id"]
         end_time = time.time() + self.wait_timeout if self.wait_timeout is not None else None
         fax = self.hook.get_fax(fax_id)
@@ -375,6 +337,8 @@ class SendFaxOperator(BaseOperator):
         raise AssertionError("unreachable: poll_delays never ends")
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
+        from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event
+
         ti = context["ti"]
         # The fax id pushed before deferring is the one this task waits for, whatever the event says.
         fax_id = ti.xcom_pull(task_ids=ti.task_id, key="fax_id", map_indexes=ti.map_index)

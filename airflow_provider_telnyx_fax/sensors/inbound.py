@@ -12,8 +12,8 @@ from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
 from airflow_provider_telnyx_fax.models import FaxStatus
 from airflow_provider_telnyx_fax.outcomes import describe_event
+from airflow_provider_telnyx_fax.polling import format_time, parse_time
 from airflow_provider_telnyx_fax.privacy import mask_number
-from airflow_provider_telnyx_fax.triggers.polling import format_time, parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

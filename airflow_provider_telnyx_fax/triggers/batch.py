@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_telnyx_fax.batch.watch import BatchWatch, WaitGoal, wait_for_batch
-from airflow_provider_telnyx_fax.triggers.polling import DEFAULT_MAX_CONSECUTIVE_ERRORS, import_hook_module
+from airflow_provider_telnyx_fax.polling import DEFAULT_MAX_CONSECUTIVE_ERRORS, import_hook_module
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -8,7 +8,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_telnyx_fax.exceptions import TelnyxNotFoundError
 from airflow_provider_telnyx_fax.models import FaxStatus
-from airflow_provider_telnyx_fax.triggers.polling import (
+from airflow_provider_telnyx_fax.polling import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     import_hook_module,
     poll_until_event,

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from airflow_provider_telnyx_fax.models import FaxStatus
-from airflow_provider_telnyx_fax.privacy import mask_fax_record, mask_number
-from airflow_provider_telnyx_fax.triggers.polling import (
+from airflow_provider_telnyx_fax.polling import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     TRANSIENT_ERRORS,
     asked_wait,
@@ -24,6 +23,7 @@ from airflow_provider_telnyx_fax.triggers.polling import (
     parse_time,
     poll_until_event,
 )
+from airflow_provider_telnyx_fax.privacy import mask_fax_record, mask_number
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -5,7 +5,7 @@ asyncio's debug mode flags a step that *took* longer than ``slow_callback_durati
 harmless step can take that long and a blocking call can be quick, so that check is luck either way. Here the
 calls that block a thread are wrapped instead, and one made on a thread whose event loop is running is recorded:
 a sleep, a DNS look-up, a blocking socket's connect, send or receive, a ``requests`` call. The same calls on any
-other thread (an executor, the import thread of ``triggers.polling``) are allowed, as they are in a triggerer.
+other thread (an executor, the import thread of ``polling``) are allowed, as they are in a triggerer.
 """
 
 from __future__ import annotations

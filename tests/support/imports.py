@@ -59,6 +59,27 @@ def import_graph(package: str) -> dict[str, set[str]]:
     return {name: imported_modules(name, path, known) for name, path in modules.items()}
 
 
+def room_of(module: str, package: str) -> str:
+    """The room ``module`` belongs to: its subpackage right under ``package``, or itself when it sits at the top."""
+    parts = module.split(".")
+    top = len(package.split("."))
+    return ".".join(parts[: top + 1])
+
+
+def package_graph(package: str) -> dict[str, set[str]]:
+    """The imports between rooms (subpackages and top-level modules): one edge for any module importing another."""
+    graph: dict[str, set[str]] = {}
+    for module, targets in import_graph(package).items():
+        room = room_of(module, package)
+        edges = graph.setdefault(room, set())
+        edges.update(room_of(target, package) for target in targets)
+        edges.discard(room)
+    for edges in list(graph.values()):
+        for target in edges:
+            graph.setdefault(target, set())
+    return graph
+
+
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """One cycle per strongly connected group of modules (Tarjan), each as a path back to its start."""
     index: dict[str, int] = {}

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
-from airflow_provider_telnyx_fax.fax_request import FaxListQuery, FaxSendRequest
+from airflow_provider_telnyx_fax.fax_request import FaxListQuery, FaxSendRequest, PreparedFaxSendRequest
 
 TO = "+13125550123"
 FROM = "+13125790015"
@@ -54,6 +54,30 @@ def test_connection_defaults_fill_only_what_the_request_leaves_out():
     assert (filled.from_number, filled.connection_id) == (FROM, "1293384261075731499")
     assert own.with_defaults(from_number=FROM, connection_id="default") == own
     assert bare.with_defaults() == bare
+
+
+def test_a_request_is_resolved_against_the_connection_once():
+    extras = {"from_number": FROM, "connection_id": "1293384261075731499"}
+
+    prepared = PreparedFaxSendRequest.resolved(FaxSendRequest(to=TO, media_url=MEDIA_URL), extras)
+
+    assert isinstance(prepared, PreparedFaxSendRequest)
+    assert (prepared.from_number, prepared.connection_id) == (FROM, "1293384261075731499")
+    # A prepared request is final: other extras, or none, change nothing and check nothing again.
+    assert PreparedFaxSendRequest.resolved(prepared, {}) is prepared
+    with pytest.raises(TelnyxFaxValidationError) as raised:
+        PreparedFaxSendRequest.resolved(FaxSendRequest(to=TO, media_url=MEDIA_URL, quality="superb"), extras)
+    assert raised.value.field == "quality"
+
+
+def test_a_request_for_a_multipart_send_is_checked_as_one_and_not_marked_prepared():
+    extras = {"from_number": FROM, "connection_id": "app"}
+    resolved = PreparedFaxSendRequest.resolved(FaxSendRequest(to=TO), extras, with_file=True)
+
+    assert type(resolved) is FaxSendRequest
+    assert resolved.from_number == FROM
+    with pytest.raises(TelnyxFaxValidationError):
+        PreparedFaxSendRequest.resolved(FaxSendRequest(to=TO, media_url=MEDIA_URL), extras, with_file=True)
 
 
 def test_a_request_from_an_operators_attributes_treats_empty_renders_as_unset():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -12,6 +13,7 @@ from airflow_provider_telnyx_fax.idempotency import (
     FORMAT_VERSION,
     SendKey,
     decode_client_state,
+    document_identity,
     find_sent_faxes,
     user_client_state,
 )
@@ -107,3 +109,11 @@ def test_find_sent_faxes_returns_the_faxes_with_this_key_newest_first():
     ]
 
     assert [fax["id"] for fax in find_sent_faxes(faxes, KEY)] == ["new", "old"]
+
+
+def test_the_document_identity_is_the_bytes_of_a_local_document_else_its_url_or_name():
+    local = SimpleNamespace(sha256="ab12")
+
+    assert document_identity(local, None, "media-ab12") == "sha256:ab12"
+    assert document_identity(None, "https://example.com/a.pdf", None) == "https://example.com/a.pdf"
+    assert document_identity(None, None, "statement") == "media:statement"

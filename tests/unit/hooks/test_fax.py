@@ -22,7 +22,7 @@ from airflow_provider_telnyx_fax.exceptions import (
     TelnyxServerError,
     TelnyxTransportError,
 )
-from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
+from airflow_provider_telnyx_fax.fax_request import FaxSendRequest, PreparedFaxSendRequest
 from airflow_provider_telnyx_fax.hooks import transport as transport_module
 from airflow_provider_telnyx_fax.hooks.fax import MAX_UPLOAD_BYTES, TelnyxFaxHook
 from tests.support.api import CONNECTION_ID, FAX_ID, FROM_NUMBER, SECRET_KEY, connection_uri, fax_record
@@ -527,6 +527,25 @@ def test_a_bad_field_by_keyword_is_named_before_any_request(telnyx_fax_emulator,
     assert raised.value.field == field
     assert f"'{field}'" in str(raised.value)
     assert api_requests(telnyx_fax_emulator) == 0
+
+
+@pytest.mark.parametrize("how", ["send_fax", "asend_fax"])
+def test_a_prepared_request_is_sent_without_resolving_the_connection_again(telnyx_fax_emulator, monkeypatch, how):
+    hook = TelnyxFaxHook()
+    prepared = hook.prepare_send(FaxSendRequest(to=DELIVERS, media_url=REPORT_URL))
+    resolutions: list[FaxSendRequest] = []
+    resolve = PreparedFaxSendRequest.resolved
+
+    def counted(cls: type, request: FaxSendRequest, *args: Any, **kwargs: Any) -> FaxSendRequest:
+        resolutions.append(request)
+        return resolve(request, *args, **kwargs)
+
+    monkeypatch.setattr(PreparedFaxSendRequest, "resolved", classmethod(counted))
+
+    fax = asyncio.run(hook.asend_fax(prepared)) if how == "asend_fax" else hook.send_fax(prepared)
+
+    assert resolutions == []
+    assert (fax["from"], fax["connection_id"]) == (prepared.from_number, prepared.connection_id)
 
 
 def test_run_and_check_refuses_a_prepared_send(telnyx_fax_emulator):

@@ -102,3 +102,39 @@ def test_fax_id_is_pushed_and_the_record_returned_without_waiting(telnyx_fax_emu
 def test_resend_policy_is_checked_when_the_dag_is_parsed():
     with pytest.raises(ValueError, match="resend_policy must be one of if_failed, always, never"):
         SendFaxOperator(task_id="send", to="+15550100000", media_url="https://x/a.pdf", resend_policy="sometimes")
+
+
+PARSE_TIME_SCRIPT = """
+import sys
+import airflow.sdk
+before = set(sys.modules)
+from airflow_provider_telnyx_fax.operators.batch import SendFaxBatchOperator
+from airflow_provider_telnyx_fax.operators.fax import SendFaxOperator
+
+SendFaxOperator(task_id="send", to="+15550100000", media_url="https://x/a.pdf",
+                send_window={"days": "mon-fri", "start": "08:00", "end": "18:00", "timezone": "America/Chicago"})
+SendFaxBatchOperator(task_id="batch", recipients=["+15550100000"], media_url="https://x/a.pdf")
+print("\\n".join(sorted(set(sys.modules) - before)))
+"""
+# A DAG file pays for the operator classes; what a running task needs loads when it runs.
+RUN_TIME_ONLY = (
+    "airflow_provider_telnyx_fax.batch",
+    "airflow_provider_telnyx_fax.documents",
+    "airflow_provider_telnyx_fax.hooks",
+    "airflow_provider_telnyx_fax.idempotency",
+    "airflow_provider_telnyx_fax.outcomes",
+    "airflow_provider_telnyx_fax.polling",
+    "pypdf",
+    "reportlab",
+)
+
+
+def test_parsing_a_dag_loads_neither_the_batch_machinery_nor_documents():
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", PARSE_TIME_SCRIPT], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
+
+    assert [name for name in loaded if name.startswith(RUN_TIME_ONLY)] == []

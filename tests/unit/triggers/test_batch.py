@@ -7,9 +7,9 @@ import json
 import time
 from datetime import datetime, timedelta, timezone
 
+from airflow_provider_telnyx_fax import polling
 from airflow_provider_telnyx_fax.batch.ledger import batch_id_for
 from airflow_provider_telnyx_fax.idempotency import SendKey
-from airflow_provider_telnyx_fax.triggers import polling
 from airflow_provider_telnyx_fax.triggers.batch import FaxBatchTrigger
 from tests.support.waiting import until
 

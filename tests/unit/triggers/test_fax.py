@@ -8,8 +8,8 @@ import time
 import pytest
 from airflow.sdk._shared.module_loading import import_string
 
+from airflow_provider_telnyx_fax import polling
 from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
-from airflow_provider_telnyx_fax.triggers import polling
 from airflow_provider_telnyx_fax.triggers.fax import FaxStatusTrigger
 from tests.support.blocking import watch_blocking_calls
 from tests.support.waiting import until

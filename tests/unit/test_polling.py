@@ -16,7 +16,7 @@ INBOUND_TRIGGERS = 50
 # Everything is imported lazily by the triggers themselves, as in a triggerer that has loaded nothing yet.
 SCRIPT = """
 import asyncio, json, sys
-from airflow_provider_telnyx_fax.triggers.polling import HOOK_MODULE
+from airflow_provider_telnyx_fax.polling import HOOK_MODULE
 from airflow_provider_telnyx_fax.triggers.fax import FaxStatusTrigger
 from airflow_provider_telnyx_fax.triggers.inbound import InboundFaxEventTrigger, InboundFaxTrigger
 
@@ -76,7 +76,7 @@ def test_first_trigger_in_a_fresh_triggerer_imports_the_hook_off_the_event_loop(
     # loaded machine says nothing. A finder on sys.meta_path sees the thread each module is imported on.
     script = """
 import asyncio, sys, threading
-from airflow_provider_telnyx_fax.triggers.polling import HOOK_MODULE, import_hook_module
+from airflow_provider_telnyx_fax.polling import HOOK_MODULE, import_hook_module
 assert HOOK_MODULE not in sys.modules
 importing_threads = {}
 class WhereImported:

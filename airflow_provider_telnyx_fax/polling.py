@@ -1,8 +1,9 @@
 """
-What every polling trigger shares: the lazy hook import, the check schedule and the polling loop.
+What every poller shares: the lazy hook import, the check schedule, the polling loop and time parsing.
 
-The operator's worker-side wait follows the same schedule (:func:`poll_delays`), so a fax is
-checked equally often wherever it is waited on.
+The triggers, the batch package, the sensors and the operators' worker-side waits all use it, so it
+sits below them all and imports none of them. The operator's worker-side wait follows the same
+schedule (:func:`poll_delays`), so a fax is checked equally often wherever it is waited on.
 """
 
 from __future__ import annotations
