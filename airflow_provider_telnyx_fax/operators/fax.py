@@ -37,16 +37,18 @@ SETTLE_SECONDS_AFTER_UNKNOWN_OUTCOME = 1.0
 
 def run_window_start(context: Context, lookback: timedelta) -> str:
     """
-    Where the look for an earlier send starts: the run's start, capped by ``lookback`` (ISO 8601).
+    Where the look for an earlier send starts (ISO 8601), capped by ``lookback``.
 
-    A fax carrying this run's send key cannot be older than the run, so a busy destination's
-    history before it is never listed. ``run_after`` stays put when the run is cleared.
+    A fax carrying this run's send key cannot be older than the run's first start. A run never cleared
+    (``clear_number`` 0) still has that start as ``start_date``, so the window opens there whatever the
+    logical date: a backfill of last year, or a busy destination's history, costs no extra listing.
+    Clearing a run resets its ``start_date``; only ``run_after``, which stays put, bounds it then.
     """
     floor = datetime.now(timezone.utc) - lookback
     dag_run = context.get("dag_run")
-    starts = [
-        moment for moment in (getattr(dag_run, "run_after", None), getattr(dag_run, "start_date", None)) if moment
-    ]
+    started, run_after = getattr(dag_run, "start_date", None), getattr(dag_run, "run_after", None)
+    never_cleared = getattr(dag_run, "clear_number", None) == 0
+    starts = [started] if never_cleared and started else [moment for moment in (run_after, started) if moment]
     since: datetime = max(floor, min(starts) - CLOCK_SKEW_MARGIN) if starts else floor
     return since.isoformat()
 

@@ -160,16 +160,13 @@ def test_bad_input_fails_without_retry_and_sends_nothing(run_dag, telnyx_fax_emu
     assert telnyx_fax_emulator.request_count("POST", "/v2/media") == 0
 
 
-def test_a_busy_destinations_history_before_the_run_is_never_listed(run_dag, telnyx_fax_emulator, monkeypatch):
-    """Reconciling looks from the run's start: 5,000 earlier faxes to the number cost no extra list calls."""
+def send_earlier_faxes(emulator, count: int) -> None:
+    """``count`` faxes to DELIVERS before the run, faster than one line would carry them."""
     import asyncio
-    import time
 
     from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
-    from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
-    from airflow_provider_telnyx_fax.operators import fax as fax_operators
 
-    async def send_earlier_faxes(count: int) -> None:
+    async def send_all() -> None:
         hook, gate = TelnyxFaxHook(), asyncio.Semaphore(50)
         request = FaxSendRequest(to=DELIVERS, media_url="https://example.com/earlier.pdf")
 
@@ -179,18 +176,75 @@ def test_a_busy_destinations_history_before_the_run_is_never_listed(run_dag, tel
 
         await asyncio.gather(*(one() for _ in range(count)))
 
-    # A busy number's history, faster than one line would carry it.
-    telnyx_fax_emulator.set_limits(busy_lines=False, max_in_flight=None)
-    asyncio.run(send_earlier_faxes(5_000))
-    # The emulator and Airflow share a clock, so the margin for Telnyx's clock can shrink to a second.
+    emulator.set_limits(busy_lines=False, max_in_flight=None)
+    asyncio.run(send_all())
+
+
+@pytest.fixture
+def busy_destination(telnyx_fax_emulator, monkeypatch):
+    """DELIVERS with 5,000 faxes before the run; the emulator and Airflow share a clock, so the margin for
+    Telnyx's clock shrinks to a second, and the run starts once that second has passed."""
+    import time
+
+    from airflow_provider_telnyx_fax.operators import fax as fax_operators
+
+    send_earlier_faxes(telnyx_fax_emulator, 5_000)
     monkeypatch.setattr(fax_operators, "CLOCK_SKEW_MARGIN", timedelta(seconds=1))
-    time.sleep(1.5)
-    lists_before = telnyx_fax_emulator.request_count("GET", "/v2/faxes")
+    time.sleep(1.5)  # at least a second and a half: every earlier fax is outside the margin
+    return telnyx_fax_emulator
+
+
+def test_a_busy_destinations_history_before_the_run_is_never_listed(run_dag, busy_destination):
+    """Reconciling looks from the run's start: 5,000 earlier faxes to the number cost no extra list calls."""
+    lists_before = busy_destination.request_count("GET", "/v2/faxes")
 
     result = run_dag("send_and_wait_on_worker", conf={"to": DELIVERS, "media_url": "https://example.com/a.pdf"})
 
     assert result.state == "success"
-    assert telnyx_fax_emulator.request_count("GET", "/v2/faxes") - lists_before <= 2
+    assert busy_destination.request_count("GET", "/v2/faxes") - lists_before <= 2
+
+
+def backfill_context(*, started: datetime, clear_number: int, try_number: int) -> dict:
+    """A backfill's run of April 2025, started ``started``, as the task sees it."""
+    from types import SimpleNamespace
+
+    from tests.support.task_instances import RecordingTaskInstance
+
+    ti = RecordingTaskInstance(run_id="backfill__2025-04-02T00:00:00+00:00")
+    ti.try_number = try_number  # type: ignore[attr-defined]
+    run = SimpleNamespace(
+        run_id=ti.run_id, run_after=datetime(2025, 4, 2, tzinfo=timezone.utc), start_date=started,
+        clear_number=clear_number, logical_date=datetime(2025, 4, 2, tzinfo=timezone.utc),
+    )  # fmt: skip
+    return {"ti": ti, "dag_run": run}
+
+
+def test_a_backfilled_send_looks_only_from_when_its_run_started(busy_destination):
+    """A run of a past date is not a month of history to list: the window opens at the run's start."""
+    from airflow_provider_telnyx_fax.operators.fax import SendFaxOperator
+
+    lists_before = busy_destination.request_count("GET", "/v2/faxes")
+    context = backfill_context(started=datetime.now(timezone.utc), clear_number=0, try_number=1)
+
+    SendFaxOperator(task_id="send", to=DELIVERS, media_url=MEDIA_URL).execute(context)  # type: ignore[arg-type]
+
+    assert busy_destination.request_count("POST", "/v2/faxes") == 5_001
+    assert busy_destination.request_count("GET", "/v2/faxes") - lists_before <= 2
+
+
+def test_a_cleared_backfill_still_finds_the_fax_its_first_try_sent(telnyx_fax_emulator):
+    """Clearing resets the run's start: the window falls back to the run's date, and the fax is adopted."""
+    from airflow_provider_telnyx_fax.operators.fax import SendFaxOperator
+
+    first_start = datetime.now(timezone.utc)
+    send = SendFaxOperator(task_id="send", to=DELIVERS, media_url=MEDIA_URL)
+    sent = send.execute(backfill_context(started=first_start, clear_number=0, try_number=1))  # type: ignore[arg-type]
+    cleared = backfill_context(started=first_start + timedelta(hours=1), clear_number=1, try_number=2)
+
+    again = send.execute(cleared)  # type: ignore[arg-type]
+
+    assert again["id"] == sent["id"]
+    assert telnyx_fax_emulator.request_count("POST", "/v2/faxes") == 1
 
 
 def send(number: str) -> str:
