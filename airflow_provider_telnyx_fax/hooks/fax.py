@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import requests
@@ -13,14 +12,13 @@ from airflow.providers.http.hooks.http import HttpHook
 
 from airflow_provider_telnyx_fax.documents import MAX_UPLOAD_BYTES
 from airflow_provider_telnyx_fax.exceptions import (
-    TelnyxAPIError,
     TelnyxAuthenticationError,
     TelnyxFaxValidationError,
-    TelnyxNotFoundError,
     TelnyxOutcomeUnknownError,
     TelnyxTransportError,
 )
 from airflow_provider_telnyx_fax.fax_request import FaxListQuery, FaxSendRequest, PreparedFaxSendRequest
+from airflow_provider_telnyx_fax.hooks.media import MediaStorageCalls
 from airflow_provider_telnyx_fax.hooks.transport import (
     DEFAULT_API_BASE_URL,
     Call,
@@ -46,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_UPLOAD_BYTES", "FaxListQuery", "TelnyxFaxHook", "shared_client_session"]
 
 
-class TelnyxFaxHook(HttpHook):
+class TelnyxFaxHook(MediaStorageCalls, HttpHook):
     """
     Talks to the Telnyx Programmable Fax API (and its media storage) for Airflow.
 
@@ -279,63 +277,6 @@ class TelnyxFaxHook(HttpHook):
         body = self._request("POST", f"/faxes/{fax_id}/actions/refresh", subject=f"fax with id '{fax_id}'")
         return dict((body or {}).get("data") or {})
 
-    # -- media storage --------------------------------------------------------------------------
-
-    def upload_media(
-        self,
-        document: bytes | str | Path,
-        *,
-        media_name: str | None = None,
-        ttl_secs: int | None = None,
-        filename: str | None = None,
-    ) -> dict[str, Any]:
-        """Store a document in Telnyx media storage (multipart, at most 20 MB) and return its record."""
-        if isinstance(document, (str, Path)):
-            filename = filename or Path(document).name
-            document = Path(document).read_bytes()
-        if len(document) > MAX_UPLOAD_BYTES:
-            raise TelnyxFaxValidationError(
-                "media", f"is {len(document)} bytes, over the 20 MB media storage limit; send it by media_url"
-            )
-        form: dict[str, str] = {}
-        if media_name:
-            form["media_name"] = media_name
-        if ttl_secs is not None:
-            form["ttl_secs"] = str(ttl_secs)
-        files = {"media": (filename or media_name or "document", document)}
-        # The file name is the user's document name: it stays out of messages.
-        subject = f"the media upload '{media_name}'" if media_name else "the media upload"
-        return dict(self._request("POST", "/media", data=form, files=files, subject=subject)["data"])
-
-    def get_media(self, media_name: str) -> dict[str, Any]:
-        return dict(self._request("GET", f"/media/{media_name}", subject=f"media named '{media_name}'")["data"])
-
-    def media_exists(self, media_name: str) -> bool:
-        try:
-            self.get_media(media_name)
-        except TelnyxNotFoundError:
-            return False
-        return True
-
-    def upload_media_once(self, document: bytes, *, media_name: str, filename: str | None = None) -> bool:
-        """Upload ``document`` unless media storage has ``media_name``; True when this call uploaded it.
-
-        For a name derived from the bytes: a 422 because a concurrent task (another worker, another map
-        index) just stored the same name means the document is there, as wanted.
-        """
-        if self.media_exists(media_name):
-            return False
-        try:
-            self.upload_media(document, media_name=media_name, filename=filename)
-        except TelnyxAPIError as error:
-            if error.status == 422 and self.media_exists(media_name):
-                return False
-            raise
-        return True
-
-    def delete_media(self, media_name: str) -> None:
-        self._request("DELETE", f"/media/{media_name}", subject=f"media named '{media_name}'")
-
     # -- UI "Test" button -----------------------------------------------------------------------
 
     def test_connection(self) -> tuple[bool, str]:
@@ -426,39 +367,6 @@ class TelnyxFaxHook(HttpHook):
             for fax in body.get("data", []):
                 yield fax
             page = query.next_page(body, page)
-
-    # -- received fax documents -----------------------------------------------------------------
-
-    def download_media(self, url: str, target: BinaryIO, *, chunk_size: int = 1024 * 1024) -> dict[str, Any]:
-        """
-        Stream a fax document from its temporary ``media_url`` into ``target``, in one attempt.
-
-        The URL carries its own credential (a presigned link), so the request goes out on a plain
-        session: the Telnyx API key must never reach the storage host. Returns ``{"bytes",
-        "content_type"}``; a body shorter or longer than ``Content-Length`` raises. Messages never
-        name the link: it is a credential for the document.
-
-        :raises TelnyxAPIError: the link was refused (``status`` 403 once it expired: refresh the fax).
-        :raises TelnyxTransportError: the storage host could not be reached or the body was cut short.
-        """
-        try:
-            with requests.get(url, stream=True, timeout=(self.connect_timeout, self.read_timeout)) as response:
-                if response.status_code >= 400:
-                    action = "The fax media link was refused (expired or revoked)"
-                    raise TelnyxAPIError(response.status_code, [], method="GET", path="media_url", action=action)
-                written = 0
-                for chunk in response.iter_content(chunk_size):
-                    target.write(chunk)
-                    written += len(chunk)
-                # Content-Length counts encoded bytes; iter_content yields decoded ones.
-                encoded = response.headers.get("Content-Encoding", "identity") != "identity"
-                expected = None if encoded else response.headers.get("Content-Length")
-                content_type = response.headers.get("Content-Type")
-        except requests.RequestException as error:
-            raise TelnyxTransportError(f"Downloading the fax document failed: {type(error).__name__}") from None
-        if expected is not None and expected.isdigit() and int(expected) != written:
-            raise TelnyxTransportError(f"Downloading the fax document got {written} bytes of the {expected} announced.")
-        return {"bytes": written, "content_type": content_type.split(";")[0].strip() if content_type else None}
 
 
 def _outcome_unknown(request: FaxSendRequest, sent_at: str, no_answer: NoAnswer) -> TelnyxOutcomeUnknownError:

@@ -26,3 +26,11 @@ def connection_uri(host: str | None, *, password: str = SECRET_KEY, **extra: Any
     """An ``AIRFLOW_CONN_*`` value in the JSON form users write."""
     extras = {"connection_id": CONNECTION_ID, "from_number": FROM_NUMBER, **extra}
     return json.dumps({"conn_type": "telnyx_fax", "host": host, "password": password, "extra": extras})
+
+
+def telnyx_error(code: str, title: str, detail: str, pointer: str | None = None) -> dict[str, Any]:
+    """A Telnyx error body: ``{"errors": [...]}`` with one error, as the API answers a refused request."""
+    error: dict[str, Any] = {"code": code, "title": title, "detail": detail}
+    if pointer:
+        error["source"] = {"pointer": pointer}
+    return {"errors": [error]}
