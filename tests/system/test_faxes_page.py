@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from selenium.common.exceptions import WebDriverException
 
 from airflow_provider_telnyx_fax.plugins.fax_rows import CSV_COLUMNS
 from tests.support.airflow_processes import (
@@ -61,6 +62,9 @@ NEVER_FINISHES = "+15550100011"
 SCREENSHOT = REPO_ROOT / "docs" / "faxes-page.png"
 XSS_DAG = "<img src=x onerror=alert(1)>"
 XSS_TASK = "<script>alert(2)</script>"
+# A page or frame in the middle of loading may answer a script or element call with an error of its own
+# (a lost execution context, a node of the old document): a wait asks again.
+NAVIGATING = (WebDriverException,)
 
 
 class Deployment:
@@ -168,11 +172,11 @@ def open_in_ui(browser: Any, deployment: Deployment, path: str) -> None:
 
     browser.switch_to.default_content()
     browser.get(deployment.base_url + path)
-    frame = WebDriverWait(browser, 120).until(
+    frame = WebDriverWait(browser, 120, ignored_exceptions=NAVIGATING).until(
         lambda driver: driver.find_elements(By.CSS_SELECTOR, "iframe[src*='/telnyx-fax-ui/faxes']")
     )[0]
     browser.switch_to.frame(frame)
-    WebDriverWait(browser, 120).until(
+    WebDriverWait(browser, 120, ignored_exceptions=NAVIGATING).until(
         lambda driver: driver.execute_script(
             "const page = document.getElementById('faxes-page'); return page && page.hasAttribute('data-in-flight');"
         )
@@ -281,7 +285,7 @@ def test_a_task_link_opens_the_task_instance_in_the_airflow_ui(deployment: Deplo
 
     browser.switch_to.default_content()
     expected = deployment.base_url + task_path(BATCH_DAG, first, "send", 1)
-    WebDriverWait(browser, 60).until(lambda driver: driver.current_url == expected)
+    WebDriverWait(browser, 60, ignored_exceptions=NAVIGATING).until(lambda driver: driver.current_url == expected)
 
 
 def test_the_run_tab_shows_only_that_run(deployment: Deployment, browser: Any) -> None:
@@ -301,7 +305,7 @@ def test_the_csv_export_holds_the_rows_shown(deployment: Deployment, browser: An
     open_in_ui(browser, deployment, "/plugin/telnyx-faxes")
     # Choosing a filter on the page reloads the frame with it.
     Select(browser.find_element(By.CSS_SELECTOR, "select[name=status]")).select_by_value("failed")
-    WebDriverWait(browser, 60).until(
+    WebDriverWait(browser, 60, ignored_exceptions=NAVIGATING).until(
         lambda driver: driver.execute_script(
             "return location.search.includes('status=failed') && document.getElementById('faxes-page')"
             ".hasAttribute('data-in-flight');"
