@@ -167,6 +167,13 @@ def get_provider_info() -> dict[str, Any]:
                         "e.g. +13125550123.",
                         "schema": {"type": ["string", "null"], "pattern": E164_PATTERN},
                     },
+                    "channel_limit": {
+                        "label": "Channel limit",
+                        "description": "How many calls your Telnyx account may have up at once: 2 for a new "
+                        "account, 10 once verified, more on request. Batches keep at most this many faxes on the "
+                        "line. Empty: the Fax Application's outbound channel limit, or learned as the batch sends.",
+                        "schema": {"type": ["integer", "null"], "minimum": 1},
+                    },
                     "public_key": {
                         "label": "Webhook public key",
                         "description": "The base64 Ed25519 public key Telnyx signs webhooks with (Account "

@@ -91,6 +91,22 @@ FAILURE_REASONS: Mapping[str, FailureKind] = {
 }
 
 
+# Telnyx refused to dial: every channel the account, the Fax Application or the outbound voice profile
+# allows was in use ("Limits on Concurrent Outbound Calls"). The fax never reached the recipient, so
+# dialling it again once a channel frees is safe, and is not a failed delivery.
+CHANNEL_LIMIT_REASONS = frozenset(
+    {"user_channel_limit_exceeded", "connection_channel_limit_exceeded", "outbound_profile_channel_limit_exceeded"}
+)
+# Telnyx refused to dial because the outbound voice profile spent its daily limit: nothing more dials today.
+SPEND_LIMIT_REASONS = frozenset({"outbound_profile_daily_spend_limit_exceeded"})
+NOT_DIALLED_REASONS = CHANNEL_LIMIT_REASONS | SPEND_LIMIT_REASONS
+
+
+def was_not_dialled(fax: dict[str, object]) -> bool:
+    """True for a fax Telnyx failed before dialling because a channel or spend limit was reached."""
+    return fax.get("status") == FaxStatus.FAILED.value and fax.get("failure_reason") in NOT_DIALLED_REASONS
+
+
 def classify_failure(
     reason: str | None,
     *,

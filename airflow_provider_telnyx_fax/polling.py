@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_telnyx_fax.exceptions import (
     TelnyxAPIError,
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
     from airflow.triggers.base import TriggerEvent
 
+T = TypeVar("T")
+
 HOOK_MODULE = "airflow_provider_telnyx_fax.hooks.fax"
 # Failures a later check may not see: worth waiting out (outages up to max_consecutive_errors in a row).
 TRANSIENT_ERRORS = (TelnyxRateLimitError, TelnyxServerError, TelnyxTransportError)
@@ -43,6 +45,31 @@ _imports_lock = threading.Lock()
 
 FIRST_POLL_SECONDS = 5.0
 POLL_GROWTH = 1.5
+
+# apache/airflow#72716 (open): when a trigger fires within seconds of its deferral, the "success" the
+# executor reports for the deferring process can reach the scheduler after the resumed try is already
+# running, and the scheduler then fails the task ("... finished with state success, but the task
+# instance's state attribute is running"). No trigger of ours fires sooner than this after its
+# deferral: well above the few seconds the scheduler takes to drain executor events.
+MIN_DEFERRAL_SECONDS = 30.0
+# Before a deferrable wait defers, it watches on the worker at these gaps (10 s in all), so a wait
+# that ends soon (a busy line, a one-page fax on a fast line) never pays the deferral floor above.
+WORKER_WATCH_DELAYS = (1.0, 2.0, 3.0, 4.0)
+
+
+def watch_on_worker(look: Callable[[], T | None]) -> T | None:
+    """What ``look()`` finds within the worker's watch (:data:`WORKER_WATCH_DELAYS`), or ``None``."""
+    for delay in WORKER_WATCH_DELAYS:
+        time.sleep(delay)
+        found = look()
+        if found is not None:
+            return found
+    return None
+
+
+def earliest_trigger_fire() -> float:
+    """The Unix time before which a trigger deferred now must not fire (see :data:`MIN_DEFERRAL_SECONDS`)."""
+    return time.time() + MIN_DEFERRAL_SECONDS
 
 
 def poll_delays(poll_interval: float) -> Iterator[float]:
@@ -120,9 +147,13 @@ async def poll_until_event(
     on_timeout: Callable[[], TriggerEvent],
     subject: str,
     log: Any,
+    not_before: float | None = None,
 ) -> TriggerEvent:
     """
     Call ``check`` on the polling schedule until it returns an event, then return that event.
+
+    An event found before ``not_before`` (Unix time) is held until then: a trigger passes the
+    earliest moment it may fire (:func:`earliest_trigger_fire` at its deferral).
 
     5xx and unreachable checks are tolerated ``max_consecutive_errors`` times in a row. A rate limit
     is Telnyx pacing us, not failing, so it never counts towards giving up: the wait honours
@@ -130,6 +161,33 @@ async def poll_until_event(
     triggers refused together do not all come back together. Any other API error, or the deadline,
     ends the wait with ``on_error`` / ``on_timeout``.
     """
+    event = await _poll(
+        check,
+        poll_interval=poll_interval,
+        end_time=end_time,
+        max_consecutive_errors=max_consecutive_errors,
+        on_error=on_error,
+        on_timeout=on_timeout,
+        subject=subject,
+        log=log,
+    )
+    if not_before is not None and (hold := not_before - time.time()) > 0:
+        log.info("Holding the event for %.0fs: a trigger never fires within seconds of its deferral.", hold)
+        await asyncio.sleep(hold)
+    return event
+
+
+async def _poll(
+    check: Callable[[], Awaitable[TriggerEvent | None]],
+    *,
+    poll_interval: float,
+    end_time: float | None,
+    max_consecutive_errors: int,
+    on_error: Callable[[str], TriggerEvent],
+    on_timeout: Callable[[], TriggerEvent],
+    subject: str,
+    log: Any,
+) -> TriggerEvent:
     consecutive_errors = 0
     rate_limited_in_a_row = 0
     for delay in poll_delays(poll_interval):

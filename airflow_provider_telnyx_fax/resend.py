@@ -11,14 +11,16 @@ One rule for ``SendFaxOperator`` and every row of ``SendFaxBatchOperator`` (``do
 - ``always``: no earlier fax stands; only a fax sent in this very try does.
 
 Either way a fax sent in the current try stands until the next try: within one try nothing is
-redialled, the task's retries do that.
+redialled, the task's retries do that. A fax Telnyx failed *before dialling* because a channel or
+spend limit was reached (:func:`~airflow_provider_telnyx_fax.models.was_not_dialled`) never stands,
+under any policy: it never reached the recipient, so sending it again cannot duplicate anything.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_telnyx_fax.models import FailureKind, FaxStatus, classify_failure
+from airflow_provider_telnyx_fax.models import FailureKind, FaxStatus, classify_failure, was_not_dialled
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -50,6 +52,7 @@ def standing_fax(
     :param retryable_reasons: failure reasons to treat as retryable, overriding the table.
     :param permanent_reasons: failure reasons to treat as permanent, overriding the table.
     """
+    faxes = [fax for fax in faxes if not was_not_dialled(fax)]
     if policy == "always":
         faxes = [fax for fax in faxes if sent_this_try(fax)]
     if not faxes:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
+from airflow_provider_telnyx_fax.polling import MIN_DEFERRAL_SECONDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -177,6 +178,12 @@ def closed_until(window: SendWindow | None) -> datetime | None:
     return opens if opens > now else None
 
 
+def fire_no_sooner(moment: datetime) -> datetime:
+    """``moment`` in UTC, or later: a trigger never fires within seconds of its deferral (apache/airflow#72716)."""
+    earliest = CLOCK.now().astimezone(timezone.utc) + timedelta(seconds=MIN_DEFERRAL_SECONDS)
+    return max(moment.astimezone(timezone.utc), earliest)
+
+
 def hold_for_window(
     window: SendWindow | None,
     *,
@@ -204,6 +211,6 @@ def hold_for_window(
     if deferrable:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
-        defer(trigger=DateTimeTrigger(moment=opens.astimezone(timezone.utc)), method_name=method_name, kwargs=kwargs)
+        defer(trigger=DateTimeTrigger(moment=fire_no_sooner(opens)), method_name=method_name, kwargs=kwargs)
     while (remaining := (opens - CLOCK.now()).total_seconds()) > 0:
         CLOCK.sleep(min(remaining, WORKER_SLEEP_STEP))

@@ -14,10 +14,12 @@ from airflow_provider_telnyx_fax.documents import MAX_UPLOAD_BYTES
 from airflow_provider_telnyx_fax.exceptions import (
     TelnyxAuthenticationError,
     TelnyxFaxValidationError,
+    TelnyxNotFoundError,
     TelnyxOutcomeUnknownError,
     TelnyxTransportError,
 )
 from airflow_provider_telnyx_fax.fax_request import FaxListQuery, FaxSendRequest, PreparedFaxSendRequest
+from airflow_provider_telnyx_fax.hooks.applications import FaxApplicationCalls, outbound_channel_limit
 from airflow_provider_telnyx_fax.hooks.media import MediaStorageCalls
 from airflow_provider_telnyx_fax.hooks.transport import (
     DEFAULT_API_BASE_URL,
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_UPLOAD_BYTES", "FaxListQuery", "TelnyxFaxHook", "shared_client_session"]
 
 
-class TelnyxFaxHook(MediaStorageCalls, HttpHook):
+class TelnyxFaxHook(FaxApplicationCalls, MediaStorageCalls, HttpHook):
     """
     Talks to the Telnyx Programmable Fax API (and its media storage) for Airflow.
 
@@ -280,16 +282,40 @@ class TelnyxFaxHook(MediaStorageCalls, HttpHook):
     # -- UI "Test" button -----------------------------------------------------------------------
 
     def test_connection(self) -> tuple[bool, str]:
-        """Read-only check: list one fax. Never sends anything."""
+        """
+        Read-only check of the key and the Fax Application together: ``GET /v2/fax_applications/{id}``.
+
+        Never sends anything. Without a ``connection_id`` extra only the key is checked (one fax listed).
+        """
+        application_id = self.extras.get("connection_id")
         try:
-            next(iter(self.list_faxes(page_size=1)), None)
+            if not application_id:
+                next(iter(self.list_faxes(page_size=1)), None)
+                return True, (
+                    f"Connected to Telnyx at {self.base_url}. Set the connection_id extra (your Fax Application "
+                    "id) to check it too."
+                )
+            application = self.get_fax_application(application_id)
         except TelnyxAuthenticationError as error:
             return False, str(error)
+        except TelnyxNotFoundError:
+            return False, (
+                f"The API key works, but Telnyx has no Fax Application '{application_id}' on this account: set the "
+                "connection_id extra to an id listed under Programmable Fax > Fax Applications."
+            )
         except TelnyxTransportError as error:
             return False, f"{error} (check the API base URL and the network)"
         except Exception as error:
             return False, str(error)
-        return True, f"Connected to Telnyx at {self.base_url}"
+        limit = outbound_channel_limit(application)
+        channels = (
+            f"outbound channel limit {limit}"
+            if limit
+            else "no outbound channel limit of its own (the account's applies: 2 calls at once for a new account, "
+            "10 once verified)"
+        )
+        name = application.get("application_name") or application_id
+        return True, f"Connected to Telnyx at {self.base_url}: Fax Application '{name}', {channels}."
 
     # -- async calls ----------------------------------------------------------------------------
 

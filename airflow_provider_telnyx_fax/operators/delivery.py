@@ -171,9 +171,12 @@ def defer_until_window_opens(operator: Any, opens: datetime, *, method_name: str
     """
     from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
+    from airflow_provider_telnyx_fax.send_window import fire_no_sooner
+
+    opens = fire_no_sooner(opens)
     held = max((opens - datetime.now(timezone.utc)).total_seconds(), 0.0)
     operator.defer(
-        trigger=DateTimeTrigger(moment=opens.astimezone(timezone.utc)),
+        trigger=DateTimeTrigger(moment=opens),
         method_name=method_name,
         kwargs={"end_time": end_time + held if end_time is not None else None},
     )

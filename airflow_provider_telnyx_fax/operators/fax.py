@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_telnyx_fax.models import FaxStatus
+from airflow_provider_telnyx_fax.models import SPEND_LIMIT_REASONS, FaxStatus, was_not_dialled
 from airflow_provider_telnyx_fax.operators.delivery import assemble, window_of, write_fax_report
 from airflow_provider_telnyx_fax.operators.sending import FaxSendingOperator
 from airflow_provider_telnyx_fax.privacy import mask_number
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 CLOCK_SKEW_MARGIN = timedelta(minutes=5)
 # Telnyx may take a moment to list a fax it has just accepted; wait this long before looking for it.
 SETTLE_SECONDS_AFTER_UNKNOWN_OUTCOME = 1.0
+# A fax refused for want of a free channel is dialled again within the try, after these pauses (then
+# the task fails, retryable): other calls on the account end within a fax's line time, about a minute.
+CHANNEL_REDIAL_DELAYS = (5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 60.0, 60.0, 60.0, 60.0)
 
 
 def run_window_start(context: Context, lookback: timedelta) -> str:
@@ -164,6 +167,8 @@ class SendFaxOperator(FaxSendingOperator):
         self.cancel_on_kill = cancel_on_kill
         self._in_flight_fax_id: str | None = None
         self._sent_document: LocalDocument | None = None
+        # Redials of this try after Telnyx found no free channel; carried across deferrals.
+        self._channel_redials = 0
 
     # -- execute ---------------------------------------------------------------------------------
 
@@ -294,6 +299,8 @@ class SendFaxOperator(FaxSendingOperator):
     def _finish(self, context: Context, fax: dict[str, Any]) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.outcomes import result_for_finished_fax
 
+        if was_not_dialled(fax):
+            return self._dial_again(context, fax)
         if self.report_path:
             # After a deferral this is a fresh operator: the document is assembled again, to the same bytes.
             document = self._sent_document or self._document(context)
@@ -302,6 +309,36 @@ class SendFaxOperator(FaxSendingOperator):
         return result_for_finished_fax(
             fax, retryable_reasons=self.retryable_reasons, permanent_reasons=self.permanent_reasons
         )
+
+    def _dial_again(self, context: Context, refused: dict[str, Any]) -> dict[str, Any]:
+        """
+        Telnyx failed the fax before dialling: every channel was busy, or the day's spend is used up.
+
+        It never reached the recipient, so sending it again duplicates nothing: for want of a channel
+        it is redialled in this try after a pause (the resend rule ignores such a fax); a spend limit
+        fails the task for good, since nothing dials again before the limit resets.
+        """
+        reason = refused.get("failure_reason")
+        to = mask_number(self.to)
+        if reason in SPEND_LIMIT_REASONS:
+            raise AirflowFailException(
+                f"Telnyx did not dial fax {refused['id']} to {to}: {reason} (the outbound voice profile's daily "
+                "spend limit is reached). Nothing was sent; clear this task once the limit resets or is raised."
+            )
+        if self._channel_redials >= len(CHANNEL_REDIAL_DELAYS):
+            raise AirflowException(
+                f"Telnyx did not dial fax {refused['id']} to {to}: {reason}, {self._channel_redials + 1} times in "
+                "this try. Every channel stayed busy: limit concurrent sends to your channels with a pool "
+                "(docs/scale.md). A retry dials again."
+            )
+        delay = CHANNEL_REDIAL_DELAYS[self._channel_redials]
+        self._channel_redials += 1
+        self.log.info(
+            "Telnyx did not dial fax %s to %s (%s: no free channel); dialling again in %.0fs (redial %d of %d).",
+            refused["id"], to, reason, delay, self._channel_redials, len(CHANNEL_REDIAL_DELAYS),
+        )  # fmt: skip
+        time.sleep(delay)
+        return self.execute(context)
 
     def _wait(self, context: Context, fax: dict[str, Any]) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError
@@ -313,16 +350,24 @@ class SendFaxOperator(FaxSendingOperator):
         if FaxStatus(fax["status"]).is_terminal:
             return self._finish(context, fax)
         if self.deferrable:
+            from airflow_provider_telnyx_fax.polling import earliest_trigger_fire, watch_on_worker
             from airflow_provider_telnyx_fax.triggers.fax import FaxStatusTrigger
 
+            # A few seconds on the worker first: a fax that ends soon never defers, and a deferral
+            # never ends within seconds (apache/airflow#72716).
+            finished = watch_on_worker(lambda: _terminal_or_none(self.hook.get_fax(fax_id)))
+            if finished is not None:
+                return self._finish(context, finished)
             self.defer(
                 trigger=FaxStatusTrigger(
                     fax_id=fax_id,
                     telnyx_conn_id=self.telnyx_conn_id,
                     poll_interval=self.poll_interval,
                     end_time=end_time,
+                    not_before=earliest_trigger_fire(),
                 ),
                 method_name="execute_complete",
+                kwargs={"channel_redials": self._channel_redials},
             )
         self._in_flight_fax_id = fax_id
         for delay in poll_delays(self.poll_interval):
@@ -338,9 +383,10 @@ class SendFaxOperator(FaxSendingOperator):
                 return self._finish(context, fax)
         raise AssertionError("unreachable: poll_delays never ends")
 
-    def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
+    def execute_complete(self, context: Context, event: Any = None, channel_redials: int = 0) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError, checked_event
 
+        self._channel_redials = int(channel_redials)
         ti = context["ti"]
         # The fax id pushed before deferring is the one this task waits for, whatever the event says.
         fax_id = ti.xcom_pull(task_ids=ti.task_id, key="fax_id", map_indexes=ti.map_index)
@@ -355,6 +401,10 @@ class SendFaxOperator(FaxSendingOperator):
         if self.cancel_on_kill and self._in_flight_fax_id:
             self.log.info("Task killed while fax %s was in flight; cancelling it.", self._in_flight_fax_id)
             self.hook.cancel_fax(self._in_flight_fax_id)
+
+
+def _terminal_or_none(fax: dict[str, Any]) -> dict[str, Any] | None:
+    return fax if FaxStatus(fax["status"]).is_terminal else None
 
 
 class CancelFaxOperator(BaseOperator):

@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
 from airflow_provider_telnyx_fax.models import FaxStatus
 from airflow_provider_telnyx_fax.outcomes import checked_event, result_for_finished_fax
+from airflow_provider_telnyx_fax.polling import earliest_trigger_fire, watch_on_worker
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -90,10 +91,19 @@ class FaxStatusSensor(BaseSensorOperator):
             self.poke_interval = poll_interval
         if not self.deferrable:
             return super().execute(context)
-        # One look first: a fax that already finished needs no trip through the triggerer.
+        # Look first, and watch a few seconds: a fax that finishes soon needs no trip through the
+        # triggerer, and a deferral never ends within seconds (apache/airflow#72716).
         first = self.poke(context)
         if first.is_done:
             return first.xcom_value
+
+        def finished() -> Any:
+            look = self.poke(context)
+            return look.xcom_value if look.is_done else None
+
+        result = watch_on_worker(finished)
+        if result is not None:
+            return result
         from airflow_provider_telnyx_fax.triggers.fax import FaxStatusTrigger
 
         self.defer(
@@ -102,6 +112,7 @@ class FaxStatusSensor(BaseSensorOperator):
                 telnyx_conn_id=self.telnyx_conn_id,
                 poll_interval=poll_interval,
                 end_time=time.time() + self.timeout,
+                not_before=earliest_trigger_fire(),
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

@@ -12,7 +12,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
 from airflow_provider_telnyx_fax.models import FaxStatus
 from airflow_provider_telnyx_fax.outcomes import describe_event
-from airflow_provider_telnyx_fax.polling import format_time, parse_time
+from airflow_provider_telnyx_fax.polling import earliest_trigger_fire, format_time, parse_time
 from airflow_provider_telnyx_fax.privacy import mask_number
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ class InboundFaxSensor(BaseSensorOperator):
                 poll_interval=self.poll_interval,
                 end_time=time.time() + self.timeout,
                 page_size=self.page_size,
+                not_before=earliest_trigger_fire(),
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

@@ -35,6 +35,9 @@ class FaxStatusTrigger(BaseTrigger):
     :param poll_interval: the longest wait between status checks, in seconds.
     :param end_time: Unix time after which a ``timeout`` event fires; ``None`` waits forever.
     :param max_consecutive_errors: rate-limited, 5xx or unreachable checks tolerated in a row.
+    :param not_before: Unix time before which the trigger never fires, whatever it finds (its
+        deferral plus :data:`~airflow_provider_telnyx_fax.polling.MIN_DEFERRAL_SECONDS`, so a fax
+        that ends at once cannot trip apache/airflow#72716).
     """
 
     def __init__(
@@ -45,9 +48,11 @@ class FaxStatusTrigger(BaseTrigger):
         poll_interval: float = 15.0,
         end_time: float | None = None,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        not_before: float | None = None,
     ) -> None:
         super().__init__()
         self.fax_id = fax_id
+        self.not_before = not_before
         self.telnyx_conn_id = telnyx_conn_id
         self.poll_interval = float(poll_interval)
         self.end_time = end_time
@@ -62,6 +67,7 @@ class FaxStatusTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
                 "max_consecutive_errors": self.max_consecutive_errors,
+                "not_before": self.not_before,
             },
         )
 
@@ -101,4 +107,5 @@ class FaxStatusTrigger(BaseTrigger):
                 on_timeout=timed_out,
                 subject=f"fax {self.fax_id}",
                 log=self.log,
+                not_before=self.not_before,
             )

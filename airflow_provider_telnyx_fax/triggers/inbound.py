@@ -74,6 +74,7 @@ class InboundFaxTrigger(BaseTrigger):
     :param end_time: Unix time after which a ``timeout`` event fires; ``None`` waits forever.
     :param page_size: faxes per list page (1-250).
     :param max_consecutive_errors: rate-limited, 5xx or unreachable checks tolerated in a row.
+    :param not_before: Unix time before which the trigger never fires (see ``FaxStatusTrigger``).
     """
 
     def __init__(
@@ -87,9 +88,11 @@ class InboundFaxTrigger(BaseTrigger):
         end_time: float | None = None,
         page_size: int = 50,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        not_before: float | None = None,
     ) -> None:
         super().__init__()
         self.since = since
+        self.not_before = not_before
         self.to = to
         self.until = until
         self.telnyx_conn_id = telnyx_conn_id
@@ -110,6 +113,7 @@ class InboundFaxTrigger(BaseTrigger):
                 "end_time": self.end_time,
                 "page_size": self.page_size,
                 "max_consecutive_errors": self.max_consecutive_errors,
+                "not_before": self.not_before,
             },
         )
 
@@ -146,6 +150,7 @@ class InboundFaxTrigger(BaseTrigger):
                 ),
                 subject=f"inbound faxes {where}",
                 log=self.log,
+                not_before=self.not_before,
             )
 
 

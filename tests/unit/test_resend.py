@@ -62,6 +62,24 @@ def test_a_fax_of_this_try_stands_until_the_next_try(policy):
     assert standing_fax([busy], policy=policy, sent_this_try=lambda _: True) == busy
 
 
+@pytest.mark.parametrize("policy", RESEND_POLICIES)
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "user_channel_limit_exceeded",
+        "connection_channel_limit_exceeded",
+        "outbound_profile_channel_limit_exceeded",
+        "outbound_profile_daily_spend_limit_exceeded",
+    ],
+)
+def test_a_fax_refused_before_dialling_never_stands_even_in_its_own_try(policy, reason):
+    refused = fax("failed", reason)
+
+    assert standing_fax([refused], policy=policy, sent_this_try=lambda _: True) is None
+    delivered = fax("delivered", fax_id="old")
+    assert standing_fax([refused, delivered], policy=policy) == (None if policy == "always" else delivered)
+
+
 def test_a_delivery_stands_over_a_newer_failure():
     delivered, failed = fax("delivered", fax_id="old"), fax("failed", "user_busy", fax_id="new")
 

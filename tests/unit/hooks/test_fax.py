@@ -709,21 +709,67 @@ class TestAsync:
 # -- test_connection (the UI's Test button) ------------------------------------------------------
 
 
+APPLICATION_PATH = f"/v2/fax_applications/{CONNECTION_ID}"
+
+
+def fax_application(channel_limit: int | None) -> dict:
+    return {
+        "data": {
+            "id": CONNECTION_ID,
+            "record_type": "fax_application",
+            "application_name": "pharmacy-faxes",
+            "outbound": {"channel_limit": channel_limit, "outbound_voice_profile_id": "42"},
+        }
+    }
+
+
 class TestTestConnection:
-    def test_success_lists_one_fax_and_sends_nothing_else(self, hook, scripted_server):
-        scripted_server.queue("GET", "/v2/faxes", json=fax_page([FAX_ID], page_number=1, total_pages=9))
+    def test_success_reads_the_fax_application_and_reports_its_channels(self, hook, scripted_server):
+        scripted_server.queue("GET", APPLICATION_PATH, json=fax_application(4))
 
         ok, message = hook.test_connection()
 
         assert ok is True
         assert scripted_server.base_url in message
+        assert "Fax Application 'pharmacy-faxes', outbound channel limit 4" in message
         (request,) = scripted_server.requests
-        assert (request.method, request.path) == ("GET", "/v2/faxes")
-        assert request.query["page[size]"] == ["1"]
+        assert (request.method, request.path) == ("GET", APPLICATION_PATH)
+
+    def test_an_application_without_a_limit_names_the_accounts(self, hook, scripted_server):
+        scripted_server.queue("GET", APPLICATION_PATH, json=fax_application(None))
+
+        ok, message = hook.test_connection()
+
+        assert ok is True
+        assert "no outbound channel limit of its own" in message
+        assert "10 once verified" in message
+
+    def test_a_wrong_application_id_fails_and_names_the_extra(self, hook, scripted_server):
+        scripted_server.queue(
+            "GET", APPLICATION_PATH, 404, telnyx_error("10005", "Resource not found", "Not found.")
+        )
+
+        ok, message = hook.test_connection()
+
+        assert ok is False
+        assert f"no Fax Application '{CONNECTION_ID}'" in message
+        assert "connection_id extra" in message
+        assert all(request.method == "GET" for request in scripted_server.requests)
+
+    def test_without_an_application_id_only_the_key_is_checked(self, scripted_server, monkeypatch, fast_hook_kwargs):
+        monkeypatch.setenv("AIRFLOW_CONN_NO_APP", connection_uri(scripted_server.base_url, connection_id=None))
+        scripted_server.queue("GET", "/v2/faxes", json=fax_page([FAX_ID], page_number=1, total_pages=9))
+
+        ok, message = TelnyxFaxHook("no_app", **fast_hook_kwargs).test_connection()
+
+        assert ok is True
+        assert "Set the connection_id extra" in message
+        (request,) = scripted_server.requests
+        assert (request.method, request.path, request.query["page[size]"]) == ("GET", "/v2/faxes", ["1"])
 
     def test_bad_key_names_the_connection(self, hook, scripted_server):
         scripted_server.queue(
-            "GET", "/v2/faxes", 401, telnyx_error("10009", "Authentication failed", "Bad credentials.")
+            "GET", APPLICATION_PATH, 401, telnyx_error("10009", "Authentication failed", "Bad credentials.")
         )
 
         ok, message = hook.test_connection()
@@ -743,7 +789,7 @@ class TestTestConnection:
         assert "base URL" in message
 
     def test_timeout(self, scripted_server, fast_hook_kwargs):
-        scripted_server.queue("GET", "/v2/faxes", json={"data": []}, delay=3, times=2)
+        scripted_server.queue("GET", APPLICATION_PATH, json=fax_application(2), delay=3, times=2)
         hook = TelnyxFaxHook(**{**fast_hook_kwargs, "read_timeout": 0.3, "max_retries": 1})
 
         ok, message = hook.test_connection()

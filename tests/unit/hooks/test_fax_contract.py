@@ -22,7 +22,7 @@ from airflow_provider_telnyx_fax.exceptions import (
     TelnyxNotFoundError,
 )
 from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
-from tests.support.api import FAX_ID, fax_record
+from tests.support.api import CONNECTION_ID, FAX_ID, fax_record
 from tests.support.openapi_contract import ContractViolation, load_spec, validate_request, validate_response
 from tests.support.scripted_server import RecordedRequest
 
@@ -233,8 +233,13 @@ CALLS: list[CallCase] = [
     ),
     (
         "test-connection",
-        [("GET", "/v2/faxes", 200, list_example(total_pages=5))],
+        [("GET", f"/v2/fax_applications/{CONNECTION_ID}", 200, {"data": example("FaxApplication")})],
         lambda hook: hook.test_connection(),
+    ),
+    (
+        "get-fax-application",
+        [("GET", f"/v2/fax_applications/{CONNECTION_ID}", 200, {"data": example("FaxApplication")})],
+        lambda hook: hook.get_fax_application(),
     ),
 ]
 
