@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from airflow_provider_telnyx_fax.exceptions import TelnyxFaxValidationError
-from airflow_provider_telnyx_fax.polling import MIN_DEFERRAL_SECONDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -171,17 +170,31 @@ class SendWindow:
 
 def closed_until(window: SendWindow | None) -> datetime | None:
     """The moment ``window`` next opens when it is closed now; ``None`` when open (or there is none)."""
-    if window is None:
-        return None
-    now = CLOCK.now()
+    return _closed_until(window, CLOCK.now()) if window is not None else None
+
+
+def _closed_until(window: SendWindow, now: datetime) -> datetime | None:
     opens = window.next_open(now)
     return opens if opens > now else None
 
 
-def fire_no_sooner(moment: datetime) -> datetime:
-    """``moment`` in UTC, or later: a trigger never fires within seconds of its deferral (apache/airflow#72716)."""
-    earliest = CLOCK.now().astimezone(timezone.utc) + timedelta(seconds=MIN_DEFERRAL_SECONDS)
-    return max(moment.astimezone(timezone.utc), earliest)
+def closed_for(window: SendWindow | None) -> tuple[datetime, bool] | None:
+    """When ``window`` is closed now: the moment it opens, and whether that wait is worth a deferral."""
+    if window is None:
+        return None
+    now = CLOCK.now()
+    opens = _closed_until(window, now)
+    return (opens, worth_deferring(opens, now)) if opens is not None else None
+
+
+def worth_deferring(opens: datetime, now: datetime) -> bool:
+    """
+    Whether a wait until ``opens`` is long enough to defer: a trigger that fires within seconds of its
+    deferral can get the task failed (apache/airflow#72716), so a shorter wait stays on the worker.
+    """
+    from airflow_provider_telnyx_fax.polling import MIN_DEFERRAL_SECONDS
+
+    return (opens - now).total_seconds() >= MIN_DEFERRAL_SECONDS
 
 
 def hold_for_window(
@@ -199,9 +212,13 @@ def hold_for_window(
     Deferrable: ``defer`` with a :class:`DateTimeTrigger` for the opening, resuming in ``method_name``
     (which must check again and send). Otherwise the worker sleeps until the opening.
     """
-    opens = closed_until(window)
-    if window is None or opens is None:
+    if window is None:
         return
+    now = CLOCK.now()
+    opens = _closed_until(window, now)
+    if opens is None:
+        return
+    deferrable = deferrable and worth_deferring(opens, now)
     log.info(
         "Outside the send window (%s); not dialling before %s (%s).",
         window.describe(),
@@ -211,6 +228,6 @@ def hold_for_window(
     if deferrable:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
-        defer(trigger=DateTimeTrigger(moment=fire_no_sooner(opens)), method_name=method_name, kwargs=kwargs)
+        defer(trigger=DateTimeTrigger(moment=opens.astimezone(timezone.utc)), method_name=method_name, kwargs=kwargs)
     while (remaining := (opens - CLOCK.now()).total_seconds()) > 0:
         CLOCK.sleep(min(remaining, WORKER_SLEEP_STEP))

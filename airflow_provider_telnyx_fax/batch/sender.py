@@ -24,6 +24,8 @@ from airflow_provider_telnyx_fax.exceptions import (
 from airflow_provider_telnyx_fax.privacy import mask_number, mask_numbers_in
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from airflow_provider_telnyx_fax.batch.ledger import BatchLedger, RowLedger
 
 # Sends on the wire at once; the rate, not this, sets the pace.
@@ -62,8 +64,18 @@ class WaveResult:
     unreachable: list[str] = field(default_factory=list)
 
 
-async def send_wave(hook: Any, ledger: BatchLedger, wave: list[RowLedger], pacer: Pacer, log: Any) -> WaveResult:
-    """Send every row of ``wave`` (distinct destinations), recording each fax in ``ledger`` as it is accepted."""
+async def send_wave(
+    hook: Any,
+    ledger: BatchLedger,
+    wave: list[RowLedger],
+    pacer: Pacer,
+    log: Any,
+    on_sent: Callable[[dict[str, Any]], None] = lambda fax: None,
+) -> WaveResult:
+    """
+    Send every row of ``wave`` (distinct destinations), recording each fax in ``ledger`` as it is
+    accepted and then telling ``on_sent``.
+    """
     result = WaveResult()
     gate = asyncio.Semaphore(SEND_CONCURRENCY)
 
@@ -92,6 +104,7 @@ async def send_wave(hook: Any, ledger: BatchLedger, wave: list[RowLedger], pacer
                 )
             else:
                 ledger.record_sent(entry, fax)
+                on_sent(fax)
                 result.sent += 1
 
     await asyncio.gather(*(send(entry) for entry in wave))

@@ -173,9 +173,11 @@ async def wait_for_batch(
     make_event: Callable[[str, str, int | None], TriggerEvent],
     describe: Callable[[], str],
     log: Any,
+    hold_until: float | None = None,
 ) -> TriggerEvent:
     """
-    Check the batch on the polling schedule until ``goal`` is reached, then return the event.
+    Check the batch on the polling schedule until ``goal`` is reached, then return the event (never
+    before ``hold_until``, Unix time: a trigger's earliest moment to fire).
 
     The event is ``make_event(status, message, pending)`` with status ``ready``, ``error`` or
     ``timeout``. Rate limits only slow the checks down (the shared polling loop's rule).
@@ -202,6 +204,7 @@ async def wait_for_batch(
             ),
             subject=f"batch {watch.batch_id}",
             log=log,
+            not_before=hold_until,
         )
 
 

@@ -24,7 +24,9 @@ class FaxApplicationCalls:
     """Fax Application reads, as methods of :class:`~airflow_provider_telnyx_fax.hooks.fax.TelnyxFaxHook`."""
 
     if TYPE_CHECKING:
-        extras: dict[str, Any]
+
+        @property
+        def extras(self) -> dict[str, Any]: ...
 
         def _request(
             self, method: str, path: str, *, subject: str, resend_safe: bool = True, **request_kwargs: Any

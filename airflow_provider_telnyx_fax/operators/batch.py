@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
+    from airflow_provider_telnyx_fax.batch.driver import BatchDriver
     from airflow_provider_telnyx_fax.batch.ledger import BatchLedger
     from airflow_provider_telnyx_fax.batch.rows import RowDefaults
-    from airflow_provider_telnyx_fax.batch.sender import Pacer
-    from airflow_provider_telnyx_fax.batch.waves import BatchPlan, Pause
+    from airflow_provider_telnyx_fax.batch.waves import BatchPlan
     from airflow_provider_telnyx_fax.idempotency import SendKey
 
 # The batch machinery (rows, ledger, waves, sending, waiting) loads when the task runs, not when a DAG
@@ -53,15 +53,22 @@ class SendFaxBatchOperator(FaxSendingOperator):
     is checked before the first send: by default one bad row fails the task, naming the rows and
     fields, and nothing is sent (``on_invalid_row="skip"`` leaves them out and reports them).
 
-    Sends go out in waves of at most ``max_in_flight`` faxes on the line, ``sends_per_second`` at
-    most, never two at once to one number and ``same_number_gap`` seconds apart. Each carries its
+    A fax is a phone call: the batch keeps as many calls up as the account has channels (stated with
+    ``channel_limit`` or the connection, read from the Fax Application, or learned), dials the next row
+    as soon as a channel frees, ``sends_per_second`` at most, never two at once to one number and
+    ``same_number_gap`` seconds apart. A fax Telnyx refuses to dial for want of a channel never reached
+    anyone: its row goes back to the queue in the same try (it is not a failed row). A daily spend limit
+    stops the dialling: the rows left stay pending and the task fails saying so; clearing it later
+    continues the batch where it stopped. Each carries its
     row's send key in ``client_state``: a retry, a cleared task, a killed worker or a rerun of the run
     lists the run's window and sends only rows with no fax yet, or whose fax failed for a retryable
     reason in an earlier try (``resend_policy``, one rule for both send operators: see
-    :mod:`airflow_provider_telnyx_fax.resend`). Between waves, and at the end with
-    ``wait_for_completion``, the task waits: deferred to :class:`FaxBatchTrigger` (which only reads)
-    with ``deferrable``, on the worker otherwise. A killed task cancels nothing: its retry adopts the
-    faxes on the line.
+    :mod:`airflow_provider_telnyx_fax.resend`). While rows are left to dial, the worker keeps the
+    channels busy, checking every second or so: a channel frees every few seconds on a busy batch, and
+    a deferral that ends within seconds trips apache/airflow#72716. With ``deferrable`` the slot is freed
+    for the long waits: the last faxes' completion, a closed send window, a number's gap of a minute or
+    more (deferred to :class:`FaxBatchTrigger`, which only reads and never fires within 30 s of the
+    deferral). A killed task cancels nothing: its retry adopts the faxes on the line.
 
     The return value (XCom, also pushed under ``rollup`` when the task fails) is ``{total, delivered,
     failed: {retryable, permanent}, skipped, pending, by_reason, manifest}``; ``manifest`` is where
@@ -84,7 +91,11 @@ class SendFaxBatchOperator(FaxSendingOperator):
     :param send_options: other SendFax fields for every fax (``quality``, ``t38_enabled``,
         ``monochrome``, ``black_threshold``, ``store_media``, ``store_preview``, ``preview_format``,
         ``from_display_name``, ``webhook_url``). Templated.
-    :param max_in_flight: most faxes of the batch queued or on the line at once (1 to 2,000).
+    :param channel_limit: how many calls the account (or the Fax Application) may have up at once, when
+        you know it. Default: the connection's ``channel_limit`` extra or the Fax Application's
+        ``outbound.channel_limit``, else learned from Telnyx's answers (see ``docs/batches.md``).
+    :param max_in_flight: most faxes of the batch queued or on the line at once, whatever the channel
+        ceiling learns (1 to 2,000, Telnyx's cap on faxes in processing).
     :param sends_per_second: most sends started per second.
     :param same_number_gap: seconds between the end of one fax to a number and the next to it.
     :param wait_for_completion: wait until every fax is delivered or failed (the roll-up is final).
@@ -125,6 +136,7 @@ class SendFaxBatchOperator(FaxSendingOperator):
         recipients: Any = None,
         recipients_path: Any = None,
         send_options: Mapping[str, Any] | None = None,
+        channel_limit: int | None = None,
         max_in_flight: int = 300,
         sends_per_second: float = 10.0,
         same_number_gap: float = 30.0,
@@ -139,6 +151,10 @@ class SendFaxBatchOperator(FaxSendingOperator):
             raise ValueError(f"on_invalid_row must be 'fail' or 'skip', not {on_invalid_row!r}")
         if not 1 <= max_in_flight <= ACCOUNT_IN_FLIGHT_LIMIT:
             raise ValueError(f"max_in_flight must be from 1 to {ACCOUNT_IN_FLIGHT_LIMIT:,} (the account's limit)")
+        if channel_limit is not None and not 1 <= channel_limit <= max_in_flight:
+            raise ValueError(
+                f"channel_limit must be from 1 to max_in_flight ({max_in_flight:,}), not {channel_limit!r}"
+            )
         if sends_per_second <= 0 or same_number_gap < 0:
             raise ValueError("sends_per_second must be positive and same_number_gap not negative")
         unknown = sorted(set(send_options or {}) - set(BATCH_ONLY_OPTIONS))
@@ -147,6 +163,7 @@ class SendFaxBatchOperator(FaxSendingOperator):
         self.recipients = recipients
         self.recipients_path = recipients_path
         self.send_options = dict(send_options or {})
+        self.channel_limit = channel_limit
         self.max_in_flight = max_in_flight
         self.sends_per_second = sends_per_second
         self.same_number_gap = same_number_gap
@@ -174,12 +191,16 @@ class SendFaxBatchOperator(FaxSendingOperator):
         """Back from waiting for the send window: start the try again."""
         return self.execute(context)
 
-    def resume_in_window(self, context: Context, event: Any = None, end_time: float | None = None) -> dict[str, Any]:
+    def resume_in_window(
+        self, context: Context, event: Any = None, end_time: float | None = None, channels: Any = None
+    ) -> dict[str, Any]:
         """Back from waiting for the window to open again in the middle of the batch: send the rest."""
-        return self._advance(context, self._plan(context), end_time)
+        return self._advance(context, self._plan(context), end_time, channels=channels)
 
-    def resume(self, context: Context, event: Any = None, end_time: float | None = None) -> dict[str, Any]:
-        """Back from :class:`FaxBatchTrigger`: take stock, then send the next wave or finish."""
+    def resume(
+        self, context: Context, event: Any = None, end_time: float | None = None, channels: Any = None
+    ) -> dict[str, Any]:
+        """Back from :class:`FaxBatchTrigger`: take stock, then send the next rows or finish."""
         from airflow_provider_telnyx_fax.outcomes import describe_event
 
         plan = self._plan(context)
@@ -194,17 +215,29 @@ class SendFaxBatchOperator(FaxSendingOperator):
         timed_out = event["status"] == "timeout"
         if timed_out:
             self.log.warning("%s", event["message"])
-        return self._advance(context, plan, end_time, timed_out=timed_out)
+        return self._advance(context, plan, end_time, timed_out=timed_out, channels=channels)
 
     def _advance(
-        self, context: Context, plan: BatchPlan, end_time: float | None, *, timed_out: bool = False
+        self,
+        context: Context,
+        plan: BatchPlan,
+        end_time: float | None,
+        *,
+        timed_out: bool = False,
+        channels: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        ledger, pause = asyncio.run(self._drive(plan, end_time, stop=timed_out))
+        from airflow_provider_telnyx_fax.polling import earliest_trigger_fire
+
+        drive = asyncio.run(self._driver().drive(plan, end_time, stop=timed_out, learned=channels))
+        ledger, pause, ceiling = drive.ledger, drive.pause, drive.ceiling
+        carried = {"end_time": end_time, "channels": ceiling.carried()}
         if isinstance(pause, datetime):
-            delivery.defer_until_window_opens(self, pause, method_name="resume_in_window", end_time=end_time)
-        elif pause is not None and not timed_out:
+            delivery.defer_until_window_opens(self, pause, method_name="resume_in_window", kwargs=carried)
+        elif pause is not None and not (timed_out or drive.timed_out):
             from airflow_provider_telnyx_fax.triggers.batch import FaxBatchTrigger
 
+            # Never a trigger that fires within seconds of the deferral: apache/airflow#72716.
+            not_before = max(pause.goal.not_before or 0.0, earliest_trigger_fire())
             self.defer(
                 trigger=FaxBatchTrigger(
                     batch_id=plan.batch_id,
@@ -212,7 +245,7 @@ class SendFaxBatchOperator(FaxSendingOperator):
                     expected_faxes=pause.expected_faxes,
                     resume_at_pending=pause.goal.resume_at_pending,
                     resume_after=pause.goal.resume_after,
-                    not_before=pause.goal.not_before,
+                    not_before=not_before,
                     rows_total=len(plan.rows),
                     rows_sent=pause.rows_sent,
                     telnyx_conn_id=self.telnyx_conn_id,
@@ -220,7 +253,7 @@ class SendFaxBatchOperator(FaxSendingOperator):
                     end_time=end_time,
                 ),
                 method_name="resume",
-                kwargs={"end_time": end_time},
+                kwargs=carried,
             )
         return self._finish(context, ledger, timed_out=timed_out or pause is not None)
 
@@ -295,112 +328,27 @@ class SendFaxBatchOperator(FaxSendingOperator):
             skipped=plan.skipped,
         )
 
-    async def _take_stock(self, ledger: BatchLedger, since: str) -> None:
-        """List the run's window once and give every row the faxes carrying its send key."""
-        from airflow_provider_telnyx_fax.batch.watch import LIST_PAGE_SIZE
+    def _driver(self) -> BatchDriver:
+        from airflow_provider_telnyx_fax.batch.driver import BatchDriver, BatchSettings
 
-        faxes = [
-            fax
-            async for fax in self.hook.alist_faxes(page_size=LIST_PAGE_SIZE, direction="outbound", created_at_gte=since)
-        ]
-        ledger.absorb(faxes)
-        for entry in ledger.rows:
-            # Whatever Telnyx took is listed by now; a row still without a fax may be sent again.
-            entry.outcome_unknown = False
-
-    async def _drive(
-        self, plan: BatchPlan, end_time: float | None, *, stop: bool
-    ) -> tuple[BatchLedger, Pause | datetime | None]:
-        """
-        Send waves until every row has its fax (and, waiting for completion, every fax is finished).
-
-        Deferrable, the batch pauses at the first wait: for its faxes (a :class:`Pause`), or for the send
-        window to open again when it closed with rows left (the opening moment).
-        """
-        from airflow_provider_telnyx_fax.batch.sender import Pacer
-        from airflow_provider_telnyx_fax.batch.watch import progress_lines
-        from airflow_provider_telnyx_fax.batch.waves import next_pause
-        from airflow_provider_telnyx_fax.hooks.fax import shared_client_session
-        from airflow_provider_telnyx_fax.send_window import closed_until
-
-        ledger = self._new_ledger(plan)
-        async with shared_client_session():
-            await self._take_stock(ledger, plan.since)
-            if stop:
-                return ledger, None
-            pacer = Pacer(self.sends_per_second)
-            async with progress_lines(ledger.progress, self.log):
-                while True:
-                    # Every wave checks the window, so a batch started at 17:55 stops dialling at 18:00.
-                    opens = closed_until(delivery.window_of(self.send_window)) if ledger.unsent() else None
-                    if opens is not None and self.deferrable:
-                        return ledger, opens
-                    if opens is not None:
-                        await asyncio.to_thread(delivery.hold_on_worker, self)
-                        await self._take_stock(ledger, plan.since)
-                        continue
-                    await self._send_next_wave(plan, ledger, pacer)
-                    pause = next_pause(
-                        ledger,
-                        max_in_flight=self.max_in_flight,
-                        same_number_gap=self.same_number_gap,
-                        wait_for_completion=self.wait_for_completion,
-                    )
-                    if pause is None or self.deferrable:
-                        return ledger, pause
-                    if not await self._wait_on_worker(plan, ledger, pause, end_time):
-                        return ledger, pause
-
-    async def _send_next_wave(self, plan: BatchPlan, ledger: BatchLedger, pacer: Pacer) -> None:
-        from airflow_provider_telnyx_fax.batch.sender import send_wave
-
-        slots = self.max_in_flight - len(ledger.pending())
-        wave = ledger.next_wave(slots=max(0, slots), same_number_gap=self.same_number_gap, now=time.time())
-        if not wave:
-            return
-        for document in {
-            entry.row.document.media_name: entry.row.document for entry in wave if entry.row.document
-        }.values():
-            if document.media_name not in plan.uploaded:
-                await asyncio.to_thread(self._upload_once, document)
-                plan.uploaded.add(document.media_name)
-        result = await send_wave(self.hook, ledger, wave, pacer, self.log)
-        self.log.info(
-            "Wave of %d: %d accepted, %d outcome unknown, %d rate-limited, %d refused, %d unreachable. %s",
-            len(wave), result.sent, result.unknown, result.deferred, result.refused, len(result.unreachable),
-            ledger.progress(),
-        )  # fmt: skip
-        if result.unreachable and not (result.sent or result.unknown):
-            raise AirflowException(f"Telnyx could not be reached for any send of the wave: {result.unreachable[0]}")
-
-    async def _wait_on_worker(self, plan: BatchPlan, ledger: BatchLedger, pause: Pause, end_time: float | None) -> bool:
-        """Wait on the worker as the trigger would; ``False`` when the wait timed out."""
-        from airflow_provider_telnyx_fax.batch.watch import BatchWatch, wait_on_worker
-
-        watch = BatchWatch(
-            self.hook,
-            batch_id=plan.batch_id,
-            since=plan.since,
-            expected_faxes=pause.expected_faxes,
-            known=ledger.pending(),
-        )
-        payload = await wait_on_worker(
-            watch,
-            pause.goal,
+        settings = BatchSettings(
+            channel_limit=self.channel_limit,
+            connection_id=self.connection_id,
+            max_in_flight=self.max_in_flight,
+            sends_per_second=self.sends_per_second,
+            same_number_gap=self.same_number_gap,
+            wait_for_completion=self.wait_for_completion,
+            deferrable=self.deferrable,
             poll_interval=self.poll_interval,
-            end_time=end_time,
-            describe=ledger.progress,
-            log=self.log,
         )
-        if payload["status"] == "error":
-            raise AirflowException(f"{payload['message']} The next try takes stock before sending anything.")
-        ledger.absorb(watch.faxes.values())
-        if any(entry.outcome_unknown for entry in ledger.rows):
-            await self._take_stock(ledger, plan.since)
-        if payload["status"] == "timeout":
-            self.log.warning("%s", payload["message"])
-            return False
-        return True
+        return BatchDriver(
+            self.hook,
+            self.log,
+            settings,
+            window=delivery.window_of(self.send_window),
+            upload=self._upload_once,
+            new_ledger=self._new_ledger,
+        )
 
     # -- the result --------------------------------------------------------------------------------
 
@@ -416,9 +364,16 @@ class SendFaxBatchOperator(FaxSendingOperator):
         if self.report_path and not timed_out:
             delivery.write_batch_report(self.report_path, ledger.batch_id, summary, lines)
         failed = rollup["failed"]
-        if not (timed_out or failed["retryable"] or failed["permanent"]):
+        spent = ledger.spend_limit_reached()
+        if not (spent or timed_out or failed["retryable"] or failed["permanent"]):
             return rollup
         context["ti"].xcom_push(key="rollup", value=rollup)
+        if spent:
+            raise AirflowFailException(
+                f"Telnyx stopped dialling the batch: {spent} (the outbound voice profile's daily spend limit). "
+                f"{summary}. The {rollup['pending']:,} rows not sent stay pending: clear this task once the limit "
+                "resets or is raised, and it continues where it stopped (nothing is sent twice)."
+            )
         if timed_out:
             raise FaxTimeoutError(f"The batch did not finish within wait_timeout: {summary}")
         if failed["retryable"]:

@@ -164,21 +164,22 @@ def write_batch_report(report_path: Any, batch_id: str, summary: str, lines: Seq
     return write_report(report_path, render_batch_report(batch_id, summary, lines))
 
 
-def defer_until_window_opens(operator: Any, opens: datetime, *, method_name: str, end_time: float | None) -> None:
+def defer_until_window_opens(
+    operator: Any, opens: datetime, *, method_name: str, kwargs: dict[str, Any] | None = None
+) -> None:
     """
-    Defer ``operator`` until the send window ``opens``, resuming in ``method_name`` with ``end_time``
-    moved on by the hold, so a night outside the window is not counted against ``wait_timeout``.
+    Defer ``operator`` until the send window ``opens``, resuming in ``method_name`` with ``kwargs``,
+    whose ``end_time`` is moved on by the hold, so a night outside the window is not counted against
+    ``wait_timeout``.
     """
     from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
-    from airflow_provider_telnyx_fax.send_window import fire_no_sooner
-
-    opens = fire_no_sooner(opens)
     held = max((opens - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    resumed = dict(kwargs or {})
+    end_time = resumed.get("end_time")
+    resumed["end_time"] = end_time + held if end_time is not None else None
     operator.defer(
-        trigger=DateTimeTrigger(moment=opens),
-        method_name=method_name,
-        kwargs={"end_time": end_time + held if end_time is not None else None},
+        trigger=DateTimeTrigger(moment=opens.astimezone(timezone.utc)), method_name=method_name, kwargs=resumed
     )
 
 

@@ -33,7 +33,8 @@ class FaxBatchTrigger(BaseTrigger):
     :param resume_at_pending: fire once at most this many faxes are unfinished (``0``: all finished;
         ``-1``: only ``resume_after`` fires it).
     :param resume_after: Unix time at which to fire anyway (a number's gap between faxes has passed).
-    :param not_before: Unix time before which it never fires.
+    :param not_before: Unix time before which it never fires, whatever it finds (the operator passes its
+        deferral plus 30 s at least, so the batch never trips apache/airflow#72716).
     :param rows_total: the batch's rows, for progress lines.
     :param rows_sent: rows with a fax so far, for progress lines.
     :param telnyx_conn_id: the Airflow connection id.
@@ -107,4 +108,5 @@ class FaxBatchTrigger(BaseTrigger):
                 make_event=self._event,
                 describe=lambda: watch.progress(sent=self.rows_sent, total=self.rows_total),
                 log=self.log,
+                hold_until=self.goal.not_before,
             )

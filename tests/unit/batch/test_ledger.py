@@ -162,10 +162,19 @@ def test_manifest_rows_and_rollup_count_every_outcome():
         "pending": 1,
         "by_reason": {"destination_invalid": 1, "rejected": 1, "user_busy": 1},
     }
-    assert book.progress() == "sent 4/5, in flight 0, delivered 1, failed 3"
+    assert book.progress() == "sent 4/5, 0 on the line, delivered 1, failed 3"
 
 
-def test_progress_reads_in_thousands():
+def test_progress_reads_in_thousands_and_names_the_channels_and_the_eta():
     assert describe_progress(sent=3_200, total=10_000, in_flight=400, delivered=2_650, failed=41) == (
-        "sent 3,200/10,000, in flight 400, delivered 2,650, failed 41"
+        "sent 3,200/10,000, 400 on the line, delivered 2,650, failed 41"
     )
+    assert describe_progress(
+        sent=3_200,
+        total=10_000,
+        in_flight=10,
+        delivered=3_150,
+        failed=0,
+        channels="10 of 10 channels busy",
+        eta_seconds=14 * 3600 + 10 * 60,
+    ) == ("sent 3,200/10,000, 10 of 10 channels busy, delivered 3,150, failed 0, ETA 14 h 10 min")

@@ -92,7 +92,7 @@ def test_progress_counts_each_rows_latest_fax():
     later = fax_for(row, "delivered", created_at="2026-01-05T10:10:00Z")
     watch = BatchWatch(ListingHook([]), batch_id=BATCH_ID, since=SINCE, expected_faxes=2, known=[earlier, later])
 
-    assert watch.progress(sent=1, total=1) == "sent 1/1, in flight 0, delivered 1, failed 0"
+    assert watch.progress(sent=1, total=1) == "sent 1/1, 0 on the line, delivered 1, failed 0"
 
 
 def test_wait_for_batch_returns_ready_when_the_goal_is_reached():
