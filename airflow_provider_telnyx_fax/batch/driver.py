@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 # How often a sending batch looks for a freed channel: a twentieth of a fax's line time (a channel freed
 # is noticed within 5 % of a call), within these bounds; before any fax ended, the first.
 FIRST_DIAL_CHECK_SECONDS = 1.0
-MIN_DIAL_CHECK_SECONDS = 0.5
+MIN_DIAL_CHECK_SECONDS = 0.2
 MAX_DIAL_CHECK_SECONDS = 5.0
 # A deferrable batch with nothing on the line frees its slot for a wait at least this long.
 LONG_PAUSE_SECONDS = 60.0

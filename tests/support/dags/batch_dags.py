@@ -72,3 +72,13 @@ with batch_dag("batch_mapped"):
     SendFaxBatchOperator.partial(
         task_id="send", media_url="https://example.com/invoice.pdf", deferrable=True, **LIMITS
     ).expand(recipients=chunks())
+
+# The batch's defaults for channels and waiting; only the send rate is raised, so tests are quick.
+with batch_dag("batch_channel_defaults"):
+    SendFaxBatchOperator(
+        task_id="send",
+        recipients="{{ params.recipients }}",
+        media_url="https://example.com/statement.pdf",
+        deferrable=True,
+        sends_per_second=500.0,
+    )
