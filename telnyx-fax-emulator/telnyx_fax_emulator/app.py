@@ -14,7 +14,7 @@ from telnyx_fax_emulator import inbox
 from telnyx_fax_emulator.backend import Backend
 from telnyx_fax_emulator.errors import BAD_REQUEST, RESOURCE_NOT_FOUND, UNEXPECTED_ERROR, ApiError, error_item
 from telnyx_fax_emulator.gateway import Gateway
-from telnyx_fax_emulator.routes import control, faxes, media
+from telnyx_fax_emulator.routes import control, fax_applications, faxes, media
 from telnyx_fax_emulator.settings import EmulatorSettings
 from telnyx_fax_emulator.web import error_response
 
@@ -49,6 +49,7 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     app.state.backend = backend
     app.add_middleware(Gateway, backend=backend)
     app.include_router(faxes.router)
+    app.include_router(fax_applications.router)
     app.include_router(media.router)
     app.include_router(control.router)
     # The fax inbox web page at "/" (see inbox/).

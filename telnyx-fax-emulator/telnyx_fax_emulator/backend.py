@@ -2,24 +2,27 @@
 
 The HTTP routes (``routes/``), the fax inbox (``inbox/``) and the control API all call this module;
 nothing here knows about requests or responses. Problems are raised as :class:`~telnyx_fax_emulator.errors.ApiError`,
-which carries the status and Telnyx-shaped errors a route answers with.
+which carries the status and Telnyx-shaped errors a route answers with. The faxes live here; media
+storage, the Fax Application and the run-time controls are mixed in from their own modules.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-import uuid
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from telnyx_fax_emulator import outcomes
+from telnyx_fax_emulator.account_controls import AccountControls
+from telnyx_fax_emulator.applications import FaxApplication, FaxApplicationCalls
+from telnyx_fax_emulator.channels import ChannelBook
 from telnyx_fax_emulator.documents import (
     DocumentInfo,
+    blank_tiff,
     fetch_document,
-    guess_content_type,
     inspect_document,
     inspect_url,
     is_fetchable,
@@ -31,30 +34,28 @@ from telnyx_fax_emulator.errors import (
     ApiError,
     error_item,
     forbidden,
-    invalid_control,
     not_found,
     too_many_faxes_in_flight,
     unprocessable,
 )
-from telnyx_fax_emulator.faults import Fault, FaultBook, TokenBucket
+from telnyx_fax_emulator.faults import FaultBook, TokenBucket
 from telnyx_fax_emulator.lines import LineBook
-from telnyx_fax_emulator.numbers import is_destination
-from telnyx_fax_emulator.settings import EmulatorSettings, parse_max_in_flight, parse_speed
-from telnyx_fax_emulator.state import EmulatorStore, FaxRecord, MediaRecord
+from telnyx_fax_emulator.media_storage import MediaStorage
+from telnyx_fax_emulator.state import PREVIEW, STORED_MEDIA, EmulatorStore, FaxRecord
 from telnyx_fax_emulator.webhooks import EventDispatcher, WebhookSigner
 
 if TYPE_CHECKING:
     from telnyx_fax_emulator.documents import UploadedFile
-    from telnyx_fax_emulator.settings import OutcomeSpec
+    from telnyx_fax_emulator.settings import EmulatorSettings
 
-DEFAULT_MEDIA_TTL_SECS = 2 * 24 * 3600
-# Tells "leave this limit as it is" apart from ``None`` ("no limit") in :meth:`Backend.set_limits`.
-UNCHANGED: Any = object()
+# "Link expires after 10 minutes" (the contract's Fax ``preview_url`` and ``stored_media_url``).
+STORED_FILE_URL_TTL_SECS = 600.0
 
 
-class Backend:
+class Backend(MediaStorage, FaxApplicationCalls, AccountControls):
     """The emulator's live state: settings that can change at run time, the store, outcomes,
-    faults, the rate limiter, the line and in-flight limits, and the webhook machinery.
+    faults, the rate limiter, the Fax Application, the line, channel and in-flight limits, and the
+    webhook machinery.
 
     :param settings: start-up settings; :meth:`reset` returns to them.
     """
@@ -67,7 +68,10 @@ class Backend:
         self.outcomes = outcomes.OutcomeBook(settings.outcomes)
         self.faults = FaultBook()
         self.rate_limiter = TokenBucket(settings.rate_limit) if settings.rate_limit else None
+        self.application_at_start = FaxApplication.at_start(settings, time.time())
+        self.reset_fax_application()
         self.lines = LineBook()
+        self.channels = ChannelBook()
         self.signer = WebhookSigner(settings.private_key)
         # Set by the server once it knows its port; the first request fills it in otherwise.
         self.root_url = ""
@@ -89,6 +93,8 @@ class Backend:
         webhook_failover_url: str | None = None,
         from_display_name: str | None = None,
         store_media: bool = False,
+        store_preview: bool = False,
+        preview_format: str = "tiff",
     ) -> FaxRecord:
         """Queue an outbound fax of exactly one document (``media_url``, ``media_name`` or ``contents``)."""
         if connection_id != self.settings.connection_id:
@@ -115,7 +121,9 @@ class Backend:
             raise unprocessable("One of media_url, media_name or contents is required.", pointer="/media_url")
 
         start = time.time()
-        outcome = self._outcome_of_call(to, document, start)
+        speed = self.settings.speed
+        dial_at = outcomes.call_starts_at(start, speed)
+        outcome, refused = self._outcome_of_call(to, connection_id, document, dial_at)
         failed = outcome not in (outcomes.DELIVERED, outcomes.STAYS_SENDING)
         fax = FaxRecord(
             id=self.store.new_id(),
@@ -124,7 +132,7 @@ class Backend:
             from_=from_,
             to=to,
             created_at=start,
-            timeline=outcomes.outbound_timeline(start, outcome, document.page_count, self.settings.speed),
+            timeline=outcomes.outbound_timeline(start, outcome, document.page_count, speed),
             page_count=document.page_count,
             outcome=outcome,
             failure_reason=outcome if failed else None,
@@ -137,26 +145,38 @@ class Backend:
             webhook_failover_url=webhook_failover_url,
             from_display_name=from_display_name,
             store_media=store_media,
+            store_preview=store_preview,
+            preview_format=preview_format,
+            file_secret=secrets.token_urlsafe(24) if store_media or store_preview else None,
+            file_url_ttl=STORED_FILE_URL_TTL_SECS / speed,
             document=kept_document,
             document_content_type=document.content_type,
             document_name=contents.file_name if contents is not None else media_name or _url_file_name(media_url),
         )
         self.store.add_fax(fax)
         self.lines.track(fax)
+        self.channels.track(fax, dial_at, refused=refused)
         self.dispatcher.schedule(fax)
         return fax
 
-    def _outcome_of_call(self, to: str, document: DocumentInfo, start: float) -> str:
-        """The document is processed before any call is placed, so its failures come first; then a line
-        already on a call with one of ours is busy; then the number's own outcome."""
-        number_outcome = self.outcomes.next_for(to)
-        if document.failure and number_outcome not in outcomes.MEDIA_FAILURES:
-            return document.failure
-        if number_outcome in outcomes.MEDIA_FAILURES:
-            return number_outcome
-        if self.settings.busy_lines and self.lines.is_busy(to, outcomes.call_starts_at(start, self.settings.speed)):
-            return outcomes.USER_BUSY
-        return number_outcome
+    def _outcome_of_call(self, to: str, connection_id: str, document: DocumentInfo, dial_at: float) -> tuple[str, bool]:
+        """The outcome, and whether a limit refused the call.
+
+        The document is processed before any call is placed, so its failures come first; then the
+        account's limits (channels.py); then a line already on a call with one of ours is busy; then the
+        number's own outcome. A refused call never reaches the number, so its outcome sequence stays put.
+        """
+        planned = self.outcomes.peek(to)
+        if document.failure or planned in outcomes.MEDIA_FAILURES:
+            self.outcomes.next_for(to)
+            return (planned if planned in outcomes.MEDIA_FAILURES else str(document.failure)), False
+        refusal = self.channels.refusal(connection_id, document.page_count, dial_at, self.channel_limits())
+        if refusal is not None:
+            return refusal, True
+        planned = self.outcomes.next_for(to)
+        if self.settings.busy_lines and self.lines.is_busy(to, dial_at):
+            return outcomes.USER_BUSY, False
+        return planned, False
 
     def live_fax(self, fax_id: str) -> FaxRecord:
         """A fax the API can see (deleted faxes stay only in the control view)."""
@@ -201,7 +221,9 @@ class Backend:
 
     def delete_fax(self, fax_id: str) -> None:
         # Deleted faxes vanish from the API and send no further webhooks; the control view keeps them.
-        self.live_fax(fax_id).deleted_at = time.time()
+        fax = self.live_fax(fax_id)
+        fax.deleted_at = time.time()
+        self.channels.hang_up(fax, fax.deleted_at)
 
     def cancel_fax(self, fax_id: str) -> FaxRecord:
         """End an in-flight outbound fax as ``failed`` / ``sender_canceled``; its line is free at once."""
@@ -219,6 +241,7 @@ class Backend:
                     )
                 ],
             )
+        self.channels.hang_up(fax, now)
         fax.timeline = [*fax.visible_timeline(now), outcomes.Transition("failed", now)]
         fax.outcome = outcomes.SENDER_CANCELED
         fax.failure_reason = outcomes.SENDER_CANCELED
@@ -293,131 +316,45 @@ class Backend:
             return (await fetch_document(fax.media_url)).data
         return None
 
-    # -- media storage ---------------------------------------------------------------------------
-    async def upload_media(
-        self,
-        *,
-        media_name: str | None = None,
-        ttl_secs: int | None = None,
-        upload: UploadedFile | None = None,
-        media_url: str | None = None,
-    ) -> MediaRecord:
-        """Store a file (``upload``) or what a ``media_url`` holds under ``media_name`` (a UUID by default)."""
+    async def stored_file(self, fax_id: str, name: str, expires: str, signature: str) -> tuple[bytes, str]:
+        """The file behind a fax's ``preview_url`` or ``stored_media_url`` and its type, while the link is valid.
+
+        The stored media is the document as sent (a one-page placeholder PDF when the emulator has no copy:
+        an outside ``media_url`` is never fetched). The preview is that document when it is a PDF asked for
+        as PDF, else a blank one-page page: the emulator renders no pages, a TIFF preview is a blank TIFF.
+        """
         now = time.time()
-        name = media_name or str(uuid.uuid4())
-        if self.store.live_media(name, now) is not None:
-            raise unprocessable(f"Media '{name}' already exists.", pointer="/media_name")
-        if upload is not None:
-            declared = upload.content_type if upload.content_type != "application/octet-stream" else None
-            content = upload.content
-            content_type = declared or sniff_content_type(content) or "application/octet-stream"
-        elif media_url is not None and is_fetchable(media_url):
-            fetched = await fetch_document(media_url)
-            if fetched.data is None:
-                detail = "larger than 20 MB" if fetched.too_large else f"not downloadable ({fetched.error})"
-                raise unprocessable(f"The media_url is {detail}.", pointer="/media_url")
-            content = fetched.data
-            content_type = sniff_content_type(content) or guess_content_type(media_url)
-        elif media_url is not None:
-            # The emulator never goes online: an outside URL is stored as a one-page placeholder.
-            content = placeholder_pdf()
-            content_type = guess_content_type(media_url)
-        else:
-            raise unprocessable("The 'media_url' parameter is required.", pointer="/media_url")
-        media = MediaRecord(name, content, content_type, now, now + (ttl_secs or DEFAULT_MEDIA_TTL_SECS), media_url)
-        self.store.media[name] = media
-        return media
-
-    def list_media(self, content_types: list[str] | None = None) -> list[MediaRecord]:
-        now = time.time()
-        stored = (self.store.live_media(name, now) for name in list(self.store.media))
-        return [
-            media
-            for media in stored
-            if media is not None and (not content_types or media.content_type in content_types)
-        ]
-
-    def media(self, media_name: str) -> MediaRecord:
-        media = self.store.live_media(media_name, time.time())
-        if media is None:
-            raise not_found(f"Media '{media_name}' was not found.")
-        return media
-
-    def delete_media(self, media_name: str) -> None:
-        self.media(media_name)
-        del self.store.media[media_name]
-
-    # -- behaviour a test sets ---------------------------------------------------------------------
-    def set_outcome(self, number: str, spec: object) -> None:
-        """``spec``: ``"delivered"``, a failure reason, ``"stays_sending"``, or a list (one per fax, last repeats)."""
-        if not isinstance(number, str) or not is_destination(number):
-            raise invalid_control(f"The number must be in +E.164 format (like +15557654321), not {number!r}.")
-        try:
-            self.outcomes.set(number, outcomes.validate_outcome(spec))
-        except ValueError as exc:
-            raise invalid_control(str(exc)) from None
-
-    def remove_outcome(self, number: str) -> None:
-        self.outcomes.remove(number)
-
-    def outcome_table(self) -> dict[str, OutcomeSpec]:
-        return self.outcomes.table()
-
-    def add_fault(self, method: str, path: str, kind: str, count: Any = 1, **options: Any) -> Fault:
-        try:
-            return self.faults.add(method, path, kind, count, **options)
-        except ValueError as exc:
-            raise invalid_control(str(exc)) from None
-
-    def clear_faults(self) -> None:
-        self.faults.clear()
-
-    def set_speed(self, speed: Any) -> float:
-        """``"fast"``, ``"realistic"`` or times faster than real; applies to faxes created from now on."""
-        try:
-            self.settings.speed = parse_speed(speed)
-        except ValueError as exc:
-            raise invalid_control(str(exc)) from None
-        return self.settings.speed
-
-    def set_rate_limit(self, requests_per_second: Any) -> float | None:
-        """A steady limit on ``/v2``; ``None`` removes it."""
-        if requests_per_second is None:
-            self.rate_limiter = None
-            return None
-        rate = requests_per_second
-        if not isinstance(rate, int | float) or isinstance(rate, bool) or rate <= 0:
-            raise invalid_control("requests_per_second must be a positive number or null")
-        self.rate_limiter = TokenBucket(float(rate))
-        return self.rate_limiter.rate
-
-    def set_limits(self, *, busy_lines: Any = UNCHANGED, max_in_flight: Any = UNCHANGED) -> dict[str, Any]:
-        """Switch busy lines on or off, and change (``None``: remove) the account's in-flight limit."""
-        if busy_lines is not UNCHANGED and not isinstance(busy_lines, bool):
-            raise invalid_control("busy_lines must be true or false")
-        if max_in_flight is not UNCHANGED:
-            try:
-                self.settings.max_in_flight = parse_max_in_flight(max_in_flight)
-            except ValueError as exc:
-                raise invalid_control(str(exc)) from None
-        if busy_lines is not UNCHANGED:
-            self.settings.busy_lines = busy_lines
-        return self.limits()
-
-    def limits(self) -> dict[str, Any]:
-        return {"busy_lines": self.settings.busy_lines, "max_in_flight": self.settings.max_in_flight}
+        fax = self.store.live_fax(fax_id)
+        kind = None if fax is None else {fax.stored_file_name(k): k for k in (PREVIEW, STORED_MEDIA)}.get(name)
+        if fax is None or kind is None or fax.stored_file_url(kind, "", now) is None:
+            raise forbidden("The link is not valid.")
+        if not expires.isdigit() or not secrets.compare_digest(signature, fax.file_signature(name, int(expires))):
+            raise forbidden("The link is not valid.")
+        if now >= int(expires):
+            raise forbidden("Request has expired. Read the fax again to get a new link.")
+        document = await self.fax_document(fax) or placeholder_pdf()
+        content_type = sniff_content_type(document) or "application/octet-stream"
+        if kind == STORED_MEDIA:
+            return document, content_type
+        if fax.preview_format == "tiff":
+            return blank_tiff(), "image/tiff"
+        return (document if content_type == "application/pdf" else placeholder_pdf()), "application/pdf"
 
     def reset(self) -> None:
-        """Forget every fax, media file, event, request, fault and run-time change."""
+        """Forget every fax, media file, event, request, fault, call and run-time change."""
         self.dispatcher.cancel_all()
         self.store.clear()
         self.lines.clear()
+        self.channels.clear()
         self.outcomes = outcomes.OutcomeBook(self.initial.outcomes)
         self.faults.clear()
         self.rate_limiter = TokenBucket(self.initial.rate_limit) if self.initial.rate_limit else None
-        self.settings.speed = self.initial.speed
-        self.settings.busy_lines = self.initial.busy_lines
-        self.settings.max_in_flight = self.initial.max_in_flight
+        self.reset_fax_application()
+        initial = self.initial
+        for name in ("speed", "busy_lines", "max_in_flight", "channel_limit", "profile_channel_limit"):
+            setattr(self.settings, name, getattr(initial, name))
+        for name in ("daily_page_budget", "webhook_url", "webhook_failover_url", "webhook_timeout"):
+            setattr(self.settings, name, getattr(initial, name))
 
     def info(self) -> dict[str, Any]:
         root = self.root_url

@@ -12,18 +12,20 @@ from typing import TYPE_CHECKING, Any
 from telnyx_fax_emulator.outcomes import validate_outcome
 from telnyx_fax_emulator.settings import (
     DEFAULT_API_KEY,
+    DEFAULT_CHANNEL_LIMIT,
     DEFAULT_CONNECTION_ID,
     DEFAULT_FROM_NUMBER,
     DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_PORT,
     EmulatorSettings,
     OutcomeSpec,
+    parse_limit,
     parse_max_in_flight,
     parse_speed,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from telnyx_fax_emulator.backend import Backend
 
@@ -54,6 +56,16 @@ def _max_in_flight_arg(text: str) -> int | None:
         return parse_max_in_flight(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _limit_arg(unit: str) -> Callable[[str], int | None]:
+    def parse(text: str) -> int | None:
+        try:
+            return parse_limit(text, "limit", unit)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +101,26 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"outbound faxes allowed in processing at once, one more gets 429 (default {DEFAULT_MAX_IN_FLIGHT}; "
         "0 = no limit)",
     )  # fmt: skip
+    parser.add_argument(
+        "--channel-limit", type=_limit_arg("calls"), default=DEFAULT_CHANNEL_LIMIT, metavar="N",
+        help="the account's concurrent outbound calls; a fax whose call would be one more fails "
+        f"user_channel_limit_exceeded (default {DEFAULT_CHANNEL_LIMIT}, as after Level 2 verification; 0 = no limit)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--application-channel-limit", type=_limit_arg("calls"), metavar="N",
+        help="the Fax Application's outbound.channel_limit; one more call fails connection_channel_limit_exceeded "
+        "(default: not set)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile-channel-limit", type=_limit_arg("calls"), metavar="N",
+        help="the outbound voice profile's channel limit; one more call fails "
+        "outbound_profile_channel_limit_exceeded (default: not set)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--daily-page-budget", type=_limit_arg("pages"), metavar="N",
+        help="the outbound voice profile's daily spend limit, as pages dialled per UTC day; a fax that would go "
+        "over fails outbound_profile_daily_spend_limit_exceeded (default: not set)",
+    )  # fmt: skip
     parser.add_argument("--event-log", metavar="PATH", help="append events and deliveries as JSON lines")
     parser.add_argument(
         "--webhook-private-key", type=Path, metavar="PATH",
@@ -121,6 +153,10 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
         private_key=args.webhook_private_key.read_text() if args.webhook_private_key else None,
         busy_lines=args.busy_lines,
         max_in_flight=args.max_in_flight,
+        channel_limit=args.channel_limit,
+        application_channel_limit=args.application_channel_limit,
+        profile_channel_limit=args.profile_channel_limit,
+        daily_page_budget=args.daily_page_budget,
     )
 
 
@@ -147,7 +183,8 @@ def banner(backend: Backend) -> str:
         f"  From number:     {info['from_number']}",
         f"  Speed:           {info['speed']:g}x real time",
         f"  Limits:          busy lines {'on' if info['busy_lines'] else 'off'}, "
-        f"{info['max_in_flight'] or 'no limit on'} faxes in processing at once",
+        f"{info['max_in_flight'] or 'no limit on'} faxes in processing at once, "
+        f"{info['channel_limit'] or 'no limit on'} concurrent calls",
         f"  Webhook key:     {info['public_key']}   (base64 Ed25519 public key)",
         f"  Control API:     {info['root_url']}/_emulator/info",
         f"  Fax inbox:       {info['root_url']}/   (open in a browser)",

@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import mimetypes
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -182,3 +183,45 @@ def blank_pdf(pages: int = 1) -> bytes:
 def placeholder_pdf() -> bytes:
     """A one-page PDF standing in for media the emulator was told about but cannot fetch."""
     return blank_pdf(1)
+
+
+def blank_tiff(width: int = 1728, height: int = 2200) -> bytes:
+    """A one-page blank bilevel TIFF the size of a fine-mode fax page (1728 dots across at 204 x 196 dpi).
+
+    Written by hand so the emulator needs no imaging library: one strip, each white row PackBits-encoded.
+    """
+    row = b""
+    left = (width + 7) // 8
+    while left:  # runs of up to 128 zero bytes: a header (257 - n repeats, or 0 for one literal byte), then 0
+        run = min(128, left)
+        row += bytes([257 - run if run > 1 else 0, 0])
+        left -= run
+    strip = row * height
+    entries = [  # (tag, type, value): type 3 SHORT, 4 LONG, 5 RATIONAL (value then an offset, filled in below)
+        (256, 4, width),
+        (257, 4, height),
+        (258, 3, 1),  # bits per sample
+        (259, 3, 32773),  # PackBits
+        (262, 3, 0),  # white is zero
+        (273, 4, 8),  # the strip starts right after the header
+        (277, 3, 1),  # samples per pixel
+        (278, 4, height),  # rows per strip
+        (279, 4, len(strip)),
+        (282, 5, 204),
+        (283, 5, 196),
+        (296, 3, 2),  # resolution in inches
+    ]
+    ifd_at = 8 + len(strip) + len(strip) % 2
+    rationals_at = ifd_at + 2 + 12 * len(entries) + 4
+    ifd = struct.pack("<H", len(entries))
+    rationals = b""
+    for tag, kind, value in entries:
+        if kind == 5:
+            ifd += struct.pack("<HHII", tag, kind, 1, rationals_at + len(rationals))
+            rationals += struct.pack("<II", value, 1)
+        elif kind == 3:
+            ifd += struct.pack("<HHIHH", tag, kind, 1, value, 0)
+        else:
+            ifd += struct.pack("<HHII", tag, kind, 1, value)
+    ifd += struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", ifd_at) + strip + b"\x00" * (len(strip) % 2) + ifd + rationals

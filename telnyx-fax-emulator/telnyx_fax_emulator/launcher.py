@@ -19,6 +19,7 @@ import requests
 from telnyx_fax_emulator.cli import READY_MARKER, airflow_conn_json
 from telnyx_fax_emulator.settings import (
     DEFAULT_API_KEY,
+    DEFAULT_CHANNEL_LIMIT,
     DEFAULT_CONNECTION_ID,
     DEFAULT_FROM_NUMBER,
     DEFAULT_MAX_IN_FLIGHT,
@@ -117,16 +118,26 @@ class EmulatorHandle:
         self._call("POST", "/rate-limit", json={"requests_per_second": requests_per_second})
 
     def set_limits(self, **limits: Any) -> dict[str, Any]:
-        """Change ``busy_lines`` (bool) and/or ``max_in_flight`` (faxes in processing at once, ``None``: no limit).
+        """Change ``busy_lines`` (bool) and any of ``max_in_flight`` (faxes in processing at once),
+        ``channel_limit`` (the account's concurrent calls), ``application_channel_limit`` (the Fax
+        Application's ``outbound.channel_limit``), ``profile_channel_limit`` and ``daily_page_budget``
+        (the outbound voice profile's); ``None`` or 0 removes a limit.
 
-        A limit not given keeps its value; returns both.
+        A limit not given keeps its value; returns them all.
         """
         result: dict[str, Any] = self._call("POST", "/limits", json=limits)
         return result
 
     def limits(self) -> dict[str, Any]:
-        """``{"busy_lines": bool, "max_in_flight": int | None}``."""
+        """``busy_lines`` and every limit above (``None``: not set)."""
         result: dict[str, Any] = self._call("GET", "/limits")
+        return result
+
+    def channels(self) -> dict[str, Any]:
+        """The account's calls: ``in_use`` now, the ``limit``, ``application_limit`` and ``profile_limit``,
+        the exact ``peak`` since start or reset, ``dials`` (calls placed), ``refused_at_limit`` by failure
+        reason, ``daily_page_budget`` and ``pages_today``."""
+        result: dict[str, Any] = self._call("GET", "/channels")
         return result
 
     # -- observation -----------------------------------------------------------------------
@@ -250,6 +261,10 @@ class EmulatorProcess(EmulatorHandle):
         rate_limit: float | None = None,
         busy_lines: bool = True,
         max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
+        channel_limit: int | None = DEFAULT_CHANNEL_LIMIT,
+        application_channel_limit: int | None = None,
+        profile_channel_limit: int | None = None,
+        daily_page_budget: int | None = None,
         event_log: str | os.PathLike[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -262,6 +277,7 @@ class EmulatorProcess(EmulatorHandle):
             "--host", host, "--port", str(port), "--api-key", api_key,
             "--connection-id", connection_id, "--from-number", from_number, "--speed", str(speed),
             "--busy-lines" if busy_lines else "--no-busy-lines", "--max-in-flight", str(max_in_flight or 0),
+            "--channel-limit", str(channel_limit or 0),
         ]  # fmt: skip
         if outcomes:
             outcomes_file = workdir / "outcomes.json"
@@ -271,6 +287,9 @@ class EmulatorProcess(EmulatorHandle):
             ("--webhook-url", webhook_url),
             ("--webhook-failover-url", webhook_failover_url),
             ("--rate-limit", rate_limit),
+            ("--application-channel-limit", application_channel_limit),
+            ("--profile-channel-limit", profile_channel_limit),
+            ("--daily-page-budget", daily_page_budget),
             ("--event-log", event_log),
         ):
             if value is not None:

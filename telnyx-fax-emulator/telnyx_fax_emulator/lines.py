@@ -1,5 +1,5 @@
-"""The two limits a batch meets on real lines: one call at a time per destination, and the account's
-cap on outbound faxes in processing at once.
+"""Two limits a batch meets on real lines: one call at a time per destination, and the account's
+cap on outbound faxes in processing at once. (The account's concurrent calls are channels.py's.)
 
 Both read the faxes' planned timelines, so a cancel (which rewrites a timeline) frees the line and
 the capacity at once, with nothing to update here.

@@ -23,6 +23,21 @@ SENDER_CANCELED = "sender_canceled"
 # Also what a fax gets when it calls a line one of ours is already on (see lines.py).
 USER_BUSY = "user_busy"
 
+# What a fax gets when its call would go over a limit of the account (see channels.py). Telnyx fails
+# such a fax rather than queueing it.
+USER_CHANNEL_LIMIT_EXCEEDED = "user_channel_limit_exceeded"
+CONNECTION_CHANNEL_LIMIT_EXCEEDED = "connection_channel_limit_exceeded"
+OUTBOUND_PROFILE_CHANNEL_LIMIT_EXCEEDED = "outbound_profile_channel_limit_exceeded"
+OUTBOUND_PROFILE_DAILY_SPEND_LIMIT_EXCEEDED = "outbound_profile_daily_spend_limit_exceeded"
+LIMIT_FAILURES = frozenset(
+    {
+        USER_CHANNEL_LIMIT_EXCEEDED,
+        CONNECTION_CHANNEL_LIMIT_EXCEEDED,
+        OUTBOUND_PROFILE_CHANNEL_LIMIT_EXCEEDED,
+        OUTBOUND_PROFILE_DAILY_SPEND_LIMIT_EXCEEDED,
+    }
+)
+
 DEFAULT_OUTCOMES: dict[str, OutcomeSpec] = {
     "+15550100000": DELIVERED,
     "+15550100001": USER_BUSY,
@@ -41,6 +56,10 @@ DEFAULT_OUTCOMES: dict[str, OutcomeSpec] = {
 # Real-line durations in seconds, divided by the speed factor.
 QUEUED_SECS = 2.0
 MEDIA_PROCESSED_SECS = 3.0
+# A call is a set-up (dial, answer, the T.30 handshake) and then the pages. Telnyx's own fax.delivered
+# examples put 2 pages at 25 s (https://developers.telnyx.com/api-reference/callbacks/fax-delivered) and
+# 1 page at 79 s; 20 s + 30 s a page sits between them.
+CALL_SETUP_SECS = 20.0
 PAGE_SECS = 30.0
 INBOUND_PROCESSING_SECS = 3.0
 INBOUND_MEDIA_URL_TTL_SECS = 600.0
@@ -70,6 +89,7 @@ CALL_SETUP_FAILURES = frozenset(
         "destination_not_in_countries_whitelist",
         "unverified_destination_not_allowed",
         "service_unavailable",
+        *LIMIT_FAILURES,
     }
 )
 
@@ -85,6 +105,10 @@ INTERNAL_FAILURE_REASONS = {
     "file_size_limit_exceeded": "media_size_over_50_mb",
     "page_count_limit_exceeded": "media_page_count_over_350",
     SENDER_CANCELED: "canceled_by_api_request",
+    USER_CHANNEL_LIMIT_EXCEEDED: "account_outbound_channel_limit_reached",
+    CONNECTION_CHANNEL_LIMIT_EXCEEDED: "fax_application_outbound_channel_limit_reached",
+    OUTBOUND_PROFILE_CHANNEL_LIMIT_EXCEEDED: "outbound_voice_profile_channel_limit_reached",
+    OUTBOUND_PROFILE_DAILY_SPEND_LIMIT_EXCEEDED: "outbound_voice_profile_daily_spend_limit_reached",
 }
 
 _REASON_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -126,6 +150,11 @@ def call_starts_at(start: float, speed: float) -> float:
     return start + (QUEUED_SECS + MEDIA_PROCESSED_SECS) / speed
 
 
+def line_secs(page_count: int) -> float:
+    """Real-line seconds of a whole call: the set-up, then every page."""
+    return CALL_SETUP_SECS + page_count * PAGE_SECS
+
+
 def outbound_timeline(start: float, outcome: str, page_count: int, speed: float) -> list[Transition]:
     """Plan an outbound fax: ``queued`` → ``media.processed`` → ``sending`` → delivered/failed."""
     scale = 1.0 / speed
@@ -141,9 +170,9 @@ def outbound_timeline(start: float, outcome: str, page_count: int, speed: float)
     if outcome == STAYS_SENDING:
         return plan
     if outcome == DELIVERED:
-        return [*plan, Transition("delivered", sending_at + page_count * PAGE_SECS * scale)]
+        return [*plan, Transition("delivered", sending_at + line_secs(page_count) * scale)]
     # Failures during the call happen part-way through the document.
-    return [*plan, Transition("failed", sending_at + (page_count / 2) * PAGE_SECS * scale)]
+    return [*plan, Transition("failed", sending_at + (CALL_SETUP_SECS + page_count / 2 * PAGE_SECS) * scale)]
 
 
 def inbound_timeline(start: float, page_count: int, speed: float) -> list[Transition]:
@@ -182,6 +211,12 @@ class OutcomeBook:
     def table(self) -> dict[str, OutcomeSpec]:
         with self._lock:
             return dict(self._table)
+
+    def peek(self, number: str) -> str:
+        """The outcome the next fax to ``number`` would get, without using up an entry of a sequence."""
+        with self._lock:
+            spec = self._table.get(number, DELIVERED)
+            return spec if isinstance(spec, str) else spec[min(self._sent.get(number, 0), len(spec) - 1)]
 
     def next_for(self, number: str) -> str:
         """The outcome of the next fax sent to ``number`` (numbers not in the table deliver)."""

@@ -14,6 +14,14 @@ DEFAULT_PORT = 8089
 DEFAULT_USER_ID = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
 # Telnyx refuses more outbound faxes than this in processing at once (HTTP 429).
 DEFAULT_MAX_IN_FLIGHT = 2000
+# Concurrent outbound calls of an account once it passed Level 2 verification (2 before it), across
+# all its outbound voice profiles: "by default you are set to a global value of 10 concurrent outbound
+# calls / channels" (https://support.telnyx.com/en/articles/1130717-limits-on-concurrent-outbound-calls,
+# https://developers.telnyx.com/docs/voice/sip-trunking/configuration/concurrent-limits).
+DEFAULT_CHANNEL_LIMIT = 10
+DEFAULT_APPLICATION_NAME = "emulator-fax-app"
+# Any stable id will do: the emulated account has one outbound voice profile, the application's.
+DEFAULT_OUTBOUND_VOICE_PROFILE_ID = "1293384261075731400"
 
 # ``speed`` is "how many times faster than a real fax line". Real durations live in outcomes.py.
 REALISTIC_SPEED = 1.0
@@ -63,6 +71,15 @@ class EmulatorSettings:
         one of ours is on that number fails ``user_busy``.
     :param max_in_flight: outbound faxes allowed in processing at once; one more gets 429
         (``None`` = no limit).
+    :param channel_limit: the account's concurrent outbound calls; a fax whose call would be one more
+        fails ``user_channel_limit_exceeded`` (``None`` = no limit).
+    :param application_channel_limit: the Fax Application's ``outbound.channel_limit``; one more call
+        fails ``connection_channel_limit_exceeded`` (``None`` = not set, as on a new application).
+    :param profile_channel_limit: the outbound voice profile's channel limit; one more call fails
+        ``outbound_profile_channel_limit_exceeded`` (``None`` = not set).
+    :param daily_page_budget: the outbound voice profile's daily spend limit, as pages dialled per UTC
+        day; a fax whose pages would go over fails ``outbound_profile_daily_spend_limit_exceeded``
+        (``None`` = not set).
     """
 
     api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
@@ -79,11 +96,17 @@ class EmulatorSettings:
     user_id: str = DEFAULT_USER_ID
     busy_lines: bool = True
     max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT
+    channel_limit: int | None = DEFAULT_CHANNEL_LIMIT
+    application_channel_limit: int | None = None
+    profile_channel_limit: int | None = None
+    daily_page_budget: int | None = None
 
 
-def parse_max_in_flight(value: Any) -> int | None:
-    """A whole number of faxes; ``0``, ``None`` or ``"off"`` mean no limit.
+def parse_limit(value: Any, name: str = "limit", unit: str = "") -> int | None:
+    """A whole number; ``0``, ``None`` or ``"off"`` mean no limit.
 
+    :param name: what the limit is called in the error message (the control key, e.g. ``channel_limit``).
+    :param unit: what it counts, for the error message (e.g. ``"calls"``).
     :raises ValueError: on anything else, so the CLI and control API can report it.
     """
     text = value.strip().lower() if isinstance(value, str) else None
@@ -93,4 +116,13 @@ def parse_max_in_flight(value: Any) -> int | None:
         return int(text) or None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value or None
-    raise ValueError(f"invalid max_in_flight {value!r}: use a whole number of faxes, or 0 for no limit")
+    counted = f" of {unit}" if unit else ""
+    raise ValueError(f"invalid {name} {value!r}: use a whole number{counted}, or 0 for no limit")
+
+
+def parse_max_in_flight(value: Any) -> int | None:
+    """A whole number of faxes; ``0``, ``None`` or ``"off"`` mean no limit.
+
+    :raises ValueError: on anything else, so the CLI and control API can report it.
+    """
+    return parse_limit(value, "max_in_flight", "faxes")

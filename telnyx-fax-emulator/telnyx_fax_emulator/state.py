@@ -6,7 +6,10 @@ Status is derived from the clock on read (see :meth:`FaxRecord.status_at`), so n
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+import mimetypes
 import time
 import uuid
 from collections import Counter, deque
@@ -20,6 +23,9 @@ if TYPE_CHECKING:
 CANCELLABLE = frozenset({"queued", "media.processed", "originated", "sending"})
 OUTBOUND_TERMINAL = frozenset({"delivered", "failed"})
 REQUEST_LOG_SIZE = 50_000
+# The two files a sender may ask Telnyx to keep: the document (``store_media``) and a preview (``store_preview``).
+STORED_MEDIA = "stored_media"
+PREVIEW = "preview"
 
 
 def isoformat(epoch: float) -> str:
@@ -60,6 +66,12 @@ class FaxRecord:
     # Inbound media is served from a tokenised URL that expires, like a presigned S3 URL.
     media_token: str | None = None
     media_token_expires_at: float | None = None
+    store_preview: bool = False
+    preview_format: str = "tiff"
+    # Signs the preview and stored-media links, which expire like the presigned S3 links Telnyx hands out:
+    # each read of the fax signs fresh ones, good for ``file_url_ttl`` seconds.
+    file_secret: str | None = None
+    file_url_ttl: float = 600.0
     deleted_at: float | None = None
     events_emitted: int = 0
 
@@ -105,6 +117,29 @@ class FaxRecord:
             return None
         return f"{root_url}/files/inbound/{self.id}.pdf?token={self.media_token}"
 
+    def stored_file_name(self, kind: str) -> str:
+        """The last segment of a stored file's URL: its kind and an extension that says its format."""
+        if kind == PREVIEW:
+            return f"preview.{self.preview_format}"
+        extension = mimetypes.guess_extension(self.document_content_type or "") or ".pdf"
+        return f"media{extension}"
+
+    def file_signature(self, name: str, expires: int) -> str:
+        assert self.file_secret is not None
+        return hmac.new(self.file_secret.encode(), f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def stored_file_url(self, kind: str, root_url: str, now: float) -> str | None:
+        """A fresh link to the preview or the stored document, once media processing made it (else ``None``)."""
+        wanted = self.store_preview if kind == PREVIEW else self.store_media
+        if not wanted or self.file_secret is None:
+            return None
+        if not any(t.status == "media.processed" and t.at <= now for t in self.timeline):
+            return None
+        name = self.stored_file_name(kind)
+        expires = math.ceil(now + self.file_url_ttl)
+        signature = self.file_signature(name, expires)
+        return f"{root_url}/files/faxes/{self.id}/{name}?expires={expires}&signature={signature}"
+
     def to_api(self, now: float, root_url: str) -> dict[str, Any]:
         """The ``Fax`` object as the API returns it (absent optional strings are omitted)."""
         status = self.status_at(now)
@@ -131,6 +166,8 @@ class FaxRecord:
         optional = {
             "media_url": media_url,
             "media_name": self.media_name,
+            "preview_url": self.stored_file_url(PREVIEW, root_url, now),
+            "stored_media_url": self.stored_file_url(STORED_MEDIA, root_url, now),
             "client_state": self.client_state,
             "webhook_url": self.webhook_url,
             "webhook_failover_url": self.webhook_failover_url,

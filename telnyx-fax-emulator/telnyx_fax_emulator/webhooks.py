@@ -18,6 +18,7 @@ import aiohttp
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from telnyx_fax_emulator.outcomes import line_secs
 from telnyx_fax_emulator.state import EventRecord, isoformat
 
 if TYPE_CHECKING:
@@ -114,10 +115,8 @@ def event_payload(fax: FaxRecord, status: str, root_url: str, user_id: str) -> d
 
 
 def call_duration_secs(page_count: int) -> int:
-    """Nominal line time of a fax, independent of the emulator's speed factor."""
-    from telnyx_fax_emulator.outcomes import PAGE_SECS
-
-    return int(page_count * PAGE_SECS) + 5
+    """The call's time on a real line (set-up and pages), whatever the emulator's speed: what Telnyx reports."""
+    return round(line_secs(page_count))
 
 
 class EventDispatcher:
@@ -227,7 +226,10 @@ class EventDispatcher:
         error: str | None = None
         assert self._session is not None
         try:
-            async with self._session.post(url, data=body, headers=self.signer.headers(body)) as response:
+            # The application's timeout may change at run time (PATCH /v2/fax_applications/{id}).
+            timeout = aiohttp.ClientTimeout(total=self.settings.webhook_timeout)
+            headers = self.signer.headers(body)
+            async with self._session.post(url, data=body, headers=headers, timeout=timeout) as response:
                 status = response.status
                 await response.read()
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:

@@ -81,7 +81,7 @@ def list_context(backend: Backend) -> dict[str, Any]:
     else:
         summary = f"{total} fax{'es' if total != 1 else ''}, newest first."
     views = [fax_view(fax, now, backend.settings) for fax in faxes[:LIST_LIMIT]]
-    return {"faxes": views, "summary": summary}
+    return {"faxes": views, "summary": summary, "channels": backend.channel_report()}
 
 
 def inbox_html(backend: Backend, *, notice: str | None = None, error: str | None = None) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response  # noqa: TC002 (FastAPI reads route annotations at runtime)
 
-from telnyx_fax_emulator.backend import UNCHANGED
+from telnyx_fax_emulator.account_controls import UNCHANGED
 from telnyx_fax_emulator.bodies import INBOUND_FILE_FIELDS, inbound_arguments, parse_body
 from telnyx_fax_emulator.errors import invalid_control
 from telnyx_fax_emulator.web import backend_of, json_response
@@ -115,12 +115,18 @@ async def get_limits(request: Request) -> Response:
 @router.post("/limits")
 @router.put("/limits")
 async def set_limits(request: Request) -> Response:
-    """Body ``{"busy_lines": false}`` and/or ``{"max_in_flight": 10}`` (``null`` or 0: no limit)."""
+    """Body ``{"busy_lines": false}`` and/or any of ``max_in_flight``, ``channel_limit``,
+    ``application_channel_limit``, ``profile_channel_limit``, ``daily_page_budget`` (``null`` or 0: no limit)."""
     body = await _json(request)
-    limits = backend_of(request).set_limits(
-        busy_lines=body.get("busy_lines", UNCHANGED), max_in_flight=body.get("max_in_flight", UNCHANGED)
-    )
+    counted = {name: value for name, value in body.items() if name != "busy_lines"}
+    limits = backend_of(request).set_limits(busy_lines=body.get("busy_lines", UNCHANGED), **counted)
     return json_response({"data": limits})
+
+
+@router.get("/channels")
+async def channels(request: Request) -> Response:
+    """Calls up now against the limits, the exact peak, dials and refusals (see ``Backend.channel_report``)."""
+    return json_response({"data": backend_of(request).channel_report()})
 
 
 @router.post("/inbound")

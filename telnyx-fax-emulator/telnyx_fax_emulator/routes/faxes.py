@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from datetime import datetime, timezone
@@ -13,7 +12,7 @@ from starlette.responses import Response
 
 from telnyx_fax_emulator.bodies import FieldErrors, parse_body
 from telnyx_fax_emulator.errors import unprocessable
-from telnyx_fax_emulator.web import backend_of, json_response
+from telnyx_fax_emulator.web import backend_of, json_response, page_meta, query_page
 
 if TYPE_CHECKING:
     from telnyx_fax_emulator.bodies import ParsedBody
@@ -52,11 +51,12 @@ def send_fax_arguments(body: ParsedBody) -> dict[str, Any]:
         "webhook_url": check.url(fields, "webhook_url"),
         "webhook_failover_url": check.url(fields, "webhook_failover_url"),
         "store_media": check.boolean(fields, "store_media", False),
+        "store_preview": check.boolean(fields, "store_preview", False),
+        "preview_format": check.choice(fields, "preview_format", ("pdf", "tiff")) or "tiff",
         "from_display_name": check.string(fields, "from_display_name"),
     }
     # Accepted and checked like Telnyx does, but they change nothing the emulator shows.
-    check.choice(fields, "preview_format", ("pdf", "tiff"))
-    for flag, default in (("monochrome", False), ("store_preview", False), ("t38_enabled", True)):
+    for flag, default in (("monochrome", False), ("t38_enabled", True)):
         check.boolean(fields, flag, default)
     check.integer(fields, "black_threshold", 1, 100)
     display_name = arguments["from_display_name"]
@@ -91,19 +91,6 @@ def _query_datetime(params: Any, key: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _query_int(params: Any, key: str, default: int, low: int, high: int) -> int:
-    value = params.get(key)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = low - 1
-    if not low <= number <= high:
-        raise unprocessable(f"{key} must be an integer between {low} and {high}.", parameter=key)
-    return number
-
-
 @router.get("/v2/faxes")
 async def list_faxes(request: Request) -> Response:
     backend = backend_of(request)
@@ -111,8 +98,7 @@ async def list_faxes(request: Request) -> Response:
     direction = params.get("filter[direction][eq]")
     if direction is not None and direction not in ("inbound", "outbound"):
         raise unprocessable("filter[direction][eq] must be inbound or outbound.", parameter="filter[direction][eq]")
-    page_number = _query_int(params, "page[number]", 1, 1, 1_000_000)
-    page_size = _query_int(params, "page[size]", 20, 1, 250)
+    page_number, page_size = query_page(params)
     matching = backend.list_faxes(
         direction=direction,
         to=params.get("filter[to][eq]"),
@@ -121,12 +107,7 @@ async def list_faxes(request: Request) -> Response:
     )
     now = time.time()
     page = matching[(page_number - 1) * page_size : page_number * page_size]
-    meta = {
-        "page_number": page_number,
-        "page_size": page_size,
-        "total_pages": max(1, math.ceil(len(matching) / page_size)),
-        "total_results": len(matching),
-    }
+    meta = page_meta(page_number, page_size, len(matching))
     return json_response({"data": [fax.to_api(now, backend.root_url) for fax in page], "meta": meta})
 
 

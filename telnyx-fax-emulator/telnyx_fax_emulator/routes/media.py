@@ -1,4 +1,4 @@
-"""``/v2/media`` routes (Media Storage API) and the tokenised inbound fax file URLs."""
+"""``/v2/media`` routes (Media Storage API) and the tokenised fax file URLs (inbound media, previews, stored media)."""
 
 from __future__ import annotations
 
@@ -76,3 +76,10 @@ async def inbound_fax_file(fax_id: str, request: Request, token: str = "") -> Re
     fax = backend_of(request).inbound_document(fax_id, token)
     assert fax.document is not None
     return Response(fax.document, 200, media_type=fax.document_content_type or "application/pdf")
+
+
+@router.get("/files/faxes/{fax_id}/{name}")
+async def stored_fax_file(fax_id: str, name: str, request: Request, expires: str = "", signature: str = "") -> Response:
+    """An outbound fax's ``preview_url`` or ``stored_media_url``: signed and expiring, like a presigned S3 link."""
+    content, content_type = await backend_of(request).stored_file(fax_id, name, expires, signature)
+    return Response(content, 200, media_type=content_type)

@@ -109,9 +109,9 @@ def test_page_count_comes_from_the_pdf_and_sets_the_duration(
     one_view = emulator.wait_for_status(one["id"], "delivered")
     three_view = emulator.wait_for_status(three["id"], "delivered")
     assert (one_view["page_count"], three_view["page_count"]) == (1, 3)
-    # Planned from the fast default (100x): 2 s queued + 3 s processing + 30 s per page.
-    assert planned_secs(one_view) == pytest.approx(0.35, abs=0.01)
-    assert planned_secs(three_view) == pytest.approx(0.95, abs=0.01)
+    # Planned from the fast default (100x): 2 s queued + 3 s processing + a 20 s call set-up + 30 s per page.
+    assert planned_secs(one_view) == pytest.approx(0.55, abs=0.01)
+    assert planned_secs(three_view) == pytest.approx(1.15, abs=0.01)
     delivered = [e for e in emulator.events(three["id"]) if e["event_type"] == "fax.delivered"]
     assert delivered[0]["payload"]["page_count"] == 3
 
@@ -127,7 +127,7 @@ def test_realistic_speed_plans_real_durations(api: ApiSession, emulator: Emulato
     view = emulator.fax(fax["id"])
     steps = [datetime.fromisoformat(s["at"]) for s in view["timeline"] + view["pending"]]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(steps)]
-    assert gaps == pytest.approx([2.0, 3.0, 60.0], abs=0.01)
+    assert gaps == pytest.approx([2.0, 3.0, 80.0], abs=0.01)
     assert emulator.set_speed(10) == 10.0
 
 

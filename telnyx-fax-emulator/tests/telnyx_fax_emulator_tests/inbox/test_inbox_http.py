@@ -65,6 +65,22 @@ def test_markup_in_file_names_and_send_keys_is_escaped(emulator: EmulatorProcess
     assert "(map index 2)" in pages["outbound"]
 
 
+def test_the_list_shows_the_channels_in_use_against_the_limit(emulator: EmulatorProcess) -> None:
+    emulator.set_limits(busy_lines=False)
+    for _ in range(2):
+        held = send(emulator, to="+15550100011", media_url="https://example.com/a.pdf")  # stays sending
+        emulator.wait_for_status(str(held["id"]), "sending")
+    emulator.set_limits(channel_limit=2)
+    refused = send(emulator, to="+15550100011", media_url="https://example.com/a.pdf")
+    emulator.wait_for_status(str(refused["id"]), "failed")
+
+    fragment = get(f"{emulator.root_url}/_emulator/inbox/faxes").text
+
+    assert "Channels: 2 of 2 in use (peak 2); refused at a limit: 1." in fragment
+    emulator.set_limits(channel_limit=None)
+    assert "Channels: 2 in use, no account limit (peak 2)" in get(emulator.inbox_url).text
+
+
 def test_pages_forbid_inline_script(emulator: EmulatorProcess) -> None:
     response = get(emulator.inbox_url)
     assert response.headers["content-type"].startswith("text/html")
@@ -253,3 +269,4 @@ def test_cli_banner_prints_the_inbox_address() -> None:
     backend = Backend(EmulatorSettings())
     backend.root_url = "http://127.0.0.1:8089"
     assert "Fax inbox:       http://127.0.0.1:8089/ " in banner(backend)
+    assert "10 concurrent calls" in banner(backend)
