@@ -61,6 +61,12 @@ class Drive:
     pause: Pause | datetime | None
     ceiling: ChannelCeiling
     timed_out: bool = False
+    # Telnyx's reason when a spend limit stopped the dialling (in this execution or one before it).
+    spent: str | None = None
+
+    def carried(self) -> dict[str, Any]:
+        """What the next execution after a deferral goes on from (small, for the resume's kwargs)."""
+        return {**self.ceiling.carried(), "spent": self.spent}
 
 
 class BatchDriver:
@@ -151,21 +157,23 @@ class BatchDriver:
             # Faxes of earlier executions taught what they could already (or belong to an earlier try).
             ceiling.seen.update(fax["id"] for fax in ledger.faxes())
             if stop:
-                return Drive(ledger, None, ceiling)
+                return Drive(ledger, None, ceiling, spent=(learned or {}).get("spent"))
             pacer = Pacer(self.settings.sends_per_second)
             tail_watch_until: float | None = None
+            # A spend limit stops this try's dialling for good: a resume after a deferral remembers it.
+            spent: str | None = (learned or {}).get("spent")
             async with progress_lines(lambda: self.progress(ledger, ceiling), self.log):
                 while True:
                     # Every send checks the window, so a batch started at 17:55 stops dialling at 18:00.
                     closed = closed_for(self.window) if ledger.unsent() else None
                     if closed is not None and self.settings.deferrable and closed[1]:
-                        return Drive(ledger, closed[0], ceiling)
+                        return Drive(ledger, closed[0], ceiling, spent=spent)
                     if closed is not None:
                         await asyncio.to_thread(self.hold_until_window_opens)
                         await self.take_stock(ledger, plan.since)
                         continue
                     ceiling.observe(ledger.faxes())
-                    spent = ledger.spend_limit_reached()
+                    spent = spent or ledger.spend_limit_reached()
                     if not spent:
                         await self.send_next(plan, ledger, pacer, ceiling)
                     pause = next_pause(
@@ -176,7 +184,7 @@ class BatchDriver:
                         dialling=not spent,
                     )
                     if pause is None:
-                        return Drive(ledger, None, ceiling)
+                        return Drive(ledger, None, ceiling, spent=spent)
                     now = time.time()
                     check_every = self.dial_check_seconds(ledger)
                     if not pause.tail:
@@ -185,14 +193,14 @@ class BatchDriver:
                         # The last faxes: watched a few seconds on the worker, then the slot is freed.
                         tail_watch_until = tail_watch_until or now + sum(WORKER_WATCH_DELAYS)
                         if now >= tail_watch_until:
-                            return Drive(ledger, pause, ceiling)
+                            return Drive(ledger, pause, ceiling, spent=spent)
                         pause.goal = replace(pause.goal, resume_after=tail_watch_until)
                     elif pause.tail:
                         check_every = self.settings.poll_interval
                     elif self.settings.deferrable and pause.nothing_on_the_line_until(now) >= LONG_PAUSE_SECONDS:
-                        return Drive(ledger, pause, ceiling)
+                        return Drive(ledger, pause, ceiling, spent=spent)
                     if not await self.wait_on_worker(plan, ledger, pause, end_time, check_every):
-                        return Drive(ledger, pause, ceiling, timed_out=True)
+                        return Drive(ledger, pause, ceiling, timed_out=True, spent=spent)
 
     def dial_check_seconds(self, ledger: BatchLedger) -> float:
         """How often to look for a freed channel: a twentieth of a fax's line time, within bounds."""

@@ -101,6 +101,8 @@ class BatchLedger:
         self.permanent_reasons = tuple(permanent_reasons)
         self.skipped = list(skipped)
         self.fax_count = 0
+        # Faxes this execution sent itself (a resume or a rerun of the run starts a new execution).
+        self.sent_here: set[str] = set()
 
     # -- what Telnyx holds ---------------------------------------------------------------------------
 
@@ -117,6 +119,7 @@ class BatchLedger:
 
     def record_sent(self, entry: RowLedger, fax: dict[str, Any]) -> None:
         entry.add(fax, self.try_number)
+        self.sent_here.add(fax["id"])
         self.fax_count += 1
 
     # -- decisions -------------------------------------------------------------------------------------
@@ -179,11 +182,11 @@ class BatchLedger:
         return busy
 
     def spend_limit_reached(self) -> str | None:
-        """The reason, when Telnyx refused a dial of this try for the profile's spend limit."""
+        """The reason, when Telnyx refused a dial this execution sent for the profile's spend limit."""
         for entry in self.rows:
             for fax in entry.faxes:
                 reason = fax.get("failure_reason")
-                if reason in SPEND_LIMIT_REASONS and entry.tries.get(fax["id"]) == self.try_number:
+                if reason in SPEND_LIMIT_REASONS and fax["id"] in self.sent_here:
                     return str(reason)
         return None
 

@@ -229,8 +229,8 @@ class SendFaxBatchOperator(FaxSendingOperator):
         from airflow_provider_telnyx_fax.polling import earliest_trigger_fire
 
         drive = asyncio.run(self._driver().drive(plan, end_time, stop=timed_out, learned=channels))
-        ledger, pause, ceiling = drive.ledger, drive.pause, drive.ceiling
-        carried = {"end_time": end_time, "channels": ceiling.carried()}
+        ledger, pause = drive.ledger, drive.pause
+        carried = {"end_time": end_time, "channels": drive.carried()}
         if isinstance(pause, datetime):
             delivery.defer_until_window_opens(self, pause, method_name="resume_in_window", kwargs=carried)
         elif pause is not None and not (timed_out or drive.timed_out):
@@ -255,7 +255,7 @@ class SendFaxBatchOperator(FaxSendingOperator):
                 method_name="resume",
                 kwargs=carried,
             )
-        return self._finish(context, ledger, timed_out=timed_out or pause is not None)
+        return self._finish(context, ledger, timed_out=timed_out or pause is not None, spent=drive.spent)
 
     # -- the rows ----------------------------------------------------------------------------------
 
@@ -352,7 +352,9 @@ class SendFaxBatchOperator(FaxSendingOperator):
 
     # -- the result --------------------------------------------------------------------------------
 
-    def _finish(self, context: Context, ledger: BatchLedger, *, timed_out: bool) -> dict[str, Any]:
+    def _finish(
+        self, context: Context, ledger: BatchLedger, *, timed_out: bool, spent: str | None = None
+    ) -> dict[str, Any]:
         from airflow_provider_telnyx_fax.batch.manifest import describe_rollup, write_manifest
         from airflow_provider_telnyx_fax.outcomes import FaxTimeoutError
 
@@ -364,7 +366,6 @@ class SendFaxBatchOperator(FaxSendingOperator):
         if self.report_path and not timed_out:
             delivery.write_batch_report(self.report_path, ledger.batch_id, summary, lines)
         failed = rollup["failed"]
-        spent = ledger.spend_limit_reached()
         if not (spent or timed_out or failed["retryable"] or failed["permanent"]):
             return rollup
         context["ti"].xcom_push(key="rollup", value=rollup)
