@@ -745,9 +745,7 @@ class TestTestConnection:
         assert "10 once verified" in message
 
     def test_a_wrong_application_id_fails_and_names_the_extra(self, hook, scripted_server):
-        scripted_server.queue(
-            "GET", APPLICATION_PATH, 404, telnyx_error("10005", "Resource not found", "Not found.")
-        )
+        scripted_server.queue("GET", APPLICATION_PATH, 404, telnyx_error("10005", "Resource not found", "Not found."))
 
         ok, message = hook.test_connection()
 
