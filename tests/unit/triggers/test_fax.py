@@ -168,6 +168,8 @@ async def test_many_triggers_share_one_http_session(telnyx_fax_emulator, monkeyp
 
     monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
     # One number per fax: a line takes one call at a time, so a second fax to a number on a call is busy.
+    # Twenty calls at once: more than a real account's 10 channels, on purpose.
+    telnyx_fax_emulator.set_limits(channel_limit=0)
     if status == "failed":
         for index in range(20):
             telnyx_fax_emulator.set_outcome(f"+1555076{index:04d}", "carrier_lost")
