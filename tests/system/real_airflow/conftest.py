@@ -61,14 +61,15 @@ def real_airflow(
 ) -> Iterator[RealAirflow]:
     """One deployment for every test of this folder (a start costs about half a minute); stopped at the end.
 
-    Each test resets the emulator and triggers runs of its own. The large-batch example sends 15 faxes a second
-    (slow enough for a kill to land mid-wave) and retries after a second; both are read when the DAG is parsed.
+    Each test resets the emulator and triggers runs of its own. The large-batch example may send 500 faxes a
+    second (the emulator's 10 channels pace it, not the rate) and retries after a second; both are read when
+    the DAG is parsed.
     """
     home = tmp_path_factory.mktemp("real-airflow") / "airflow-home"
     env = real_airflow_env(
         home,
         telnyx_fax_emulator_server.airflow_conn_json,
-        EXAMPLE_FAX_BATCH_SENDS_PER_SECOND="15",
+        EXAMPLE_FAX_BATCH_SENDS_PER_SECOND="500",
         EXAMPLE_FAX_BATCH_RETRY_DELAY="1",
     )
     migrate(env)
