@@ -80,7 +80,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.deployment import Deployment
     from telnyx_fax_emulator.launcher import start_emulator
 
-    emulator = start_emulator(speed=args.speed, rate_limit=args.rate_limit, max_in_flight=args.max_in_flight)
+    emulator = start_emulator(
+        speed=args.speed, rate_limit=args.rate_limit, max_in_flight=args.max_in_flight, channel_limit=args.channels
+    )
     home = Path(tempfile.mkdtemp(prefix="telnyx-fax-bench-airflow-"))
     dags = home / "dags"
     dags.mkdir()
@@ -241,7 +243,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--mapped", type=int, default=200, help="recipients of the mapped pattern")
-    parser.add_argument("--speed", type=float, default=10.0, help="emulator speed (a 1-page fax takes 35 s / speed)")
+    parser.add_argument("--speed", type=float, default=10.0, help="emulator speed (a 1-page fax takes 55 s / speed)")
+    parser.add_argument(
+        "--channels",
+        type=int,
+        default=0,
+        help="the emulator's channel limit (0: none; this run measures CPU per fax, benchmarks.channels the lines)",
+    )
     parser.add_argument("--rate-limit", type=float, default=400.0, help="emulator requests per second")
     parser.add_argument("--max-in-flight", type=int, default=500)
     parser.add_argument("--sends-per-second", type=float, default=200.0)

@@ -11,8 +11,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_telnyx_fax.fax_request import FaxSendRequest
 from airflow_provider_telnyx_fax.operators import delivery
-from airflow_provider_telnyx_fax.operators.fax import run_window_start
-from airflow_provider_telnyx_fax.operators.sending import FaxSendingOperator
+from airflow_provider_telnyx_fax.operators.sending import FaxSendingOperator, run_window_start
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +11,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_telnyx_fax.models import SPEND_LIMIT_REASONS, FaxStatus, was_not_dialled
 from airflow_provider_telnyx_fax.operators.delivery import assemble, window_of, write_fax_report
-from airflow_provider_telnyx_fax.operators.sending import FaxSendingOperator
+from airflow_provider_telnyx_fax.operators.sending import FaxSendingOperator, run_window_start
 from airflow_provider_telnyx_fax.privacy import mask_number
 from airflow_provider_telnyx_fax.resend import standing_fax
 
@@ -29,31 +28,11 @@ if TYPE_CHECKING:
 # What only a running task needs (requests, send keys, outcomes, windows) is imported where it runs:
 # a DAG file that uses these operators pays for the operator classes alone.
 
-# Telnyx's clock and Airflow's may disagree a little; the reconcile window opens this much earlier.
-CLOCK_SKEW_MARGIN = timedelta(minutes=5)
 # Telnyx may take a moment to list a fax it has just accepted; wait this long before looking for it.
 SETTLE_SECONDS_AFTER_UNKNOWN_OUTCOME = 1.0
 # A fax refused for want of a free channel is dialled again within the try, after these pauses (then
 # the task fails, retryable): other calls on the account end within a fax's line time, about a minute.
 CHANNEL_REDIAL_DELAYS = (5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 60.0, 60.0, 60.0, 60.0)
-
-
-def run_window_start(context: Context, lookback: timedelta) -> str:
-    """
-    Where the look for an earlier send starts (ISO 8601), capped by ``lookback``.
-
-    A fax carrying this run's send key cannot be older than the run's first start. A run never cleared
-    (``clear_number`` 0) still has that start as ``start_date``, so the window opens there whatever the
-    logical date: a backfill of last year, or a busy destination's history, costs no extra listing.
-    Clearing a run resets its ``start_date``; only ``run_after``, which stays put, bounds it then.
-    """
-    floor = datetime.now(timezone.utc) - lookback
-    dag_run = context.get("dag_run")
-    started, run_after = getattr(dag_run, "start_date", None), getattr(dag_run, "run_after", None)
-    never_cleared = getattr(dag_run, "clear_number", None) == 0
-    starts = [started] if never_cleared and started else [moment for moment in (run_after, started) if moment]
-    since: datetime = max(floor, min(starts) - CLOCK_SKEW_MARGIN) if starts else floor
-    return since.isoformat()
 
 
 class SendFaxOperator(FaxSendingOperator):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +14,32 @@ from airflow_provider_telnyx_fax.resend import checked_resend_policy
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from airflow.sdk import Context
+
     from airflow_provider_telnyx_fax.documents import LocalDocument
     from airflow_provider_telnyx_fax.hooks.fax import TelnyxFaxHook
+
+
+# Telnyx's clock and Airflow's may disagree a little; the reconcile window opens this much earlier.
+CLOCK_SKEW_MARGIN = timedelta(minutes=5)
+
+
+def run_window_start(context: Context, lookback: timedelta) -> str:
+    """
+    Where the look for an earlier send starts (ISO 8601), capped by ``lookback``.
+
+    A fax carrying this run's send key cannot be older than the run's first start. A run never cleared
+    (``clear_number`` 0) still has that start as ``start_date``, so the window opens there whatever the
+    logical date: a backfill of last year, or a busy destination's history, costs no extra listing.
+    Clearing a run resets its ``start_date``; only ``run_after``, which stays put, bounds it then.
+    """
+    floor = datetime.now(timezone.utc) - lookback
+    dag_run = context.get("dag_run")
+    started, run_after = getattr(dag_run, "start_date", None), getattr(dag_run, "run_after", None)
+    never_cleared = getattr(dag_run, "clear_number", None) == 0
+    starts = [started] if never_cleared and started else [moment for moment in (run_after, started) if moment]
+    since: datetime = max(floor, min(starts) - CLOCK_SKEW_MARGIN) if starts else floor
+    return since.isoformat()
 
 
 class FaxSendingOperator(BaseOperator):

@@ -186,10 +186,10 @@ def busy_destination(telnyx_fax_emulator, monkeypatch):
     Telnyx's clock shrinks to a second, and the run starts once that second has passed."""
     import time
 
-    from airflow_provider_telnyx_fax.operators import fax as fax_operators
+    from airflow_provider_telnyx_fax.operators import sending
 
     send_earlier_faxes(telnyx_fax_emulator, 5_000)
-    monkeypatch.setattr(fax_operators, "CLOCK_SKEW_MARGIN", timedelta(seconds=1))
+    monkeypatch.setattr(sending, "CLOCK_SKEW_MARGIN", timedelta(seconds=1))
     time.sleep(1.5)  # at least a second and a half: every earlier fax is outside the margin
     return telnyx_fax_emulator
 
