@@ -392,8 +392,8 @@ def test_a_fax_going_from_sending_to_delivered_updates_without_a_reload(
 
     first = deployment.runs[BATCH_DAG][0]
     monkeypatch.setenv("AIRFLOW_CONN_TELNYX_FAX_DEFAULT", deployment.emulator.airflow_conn_json)
-    # At the speed of a real line, so the page sees the fax in flight: about 30 s in `sending` for one page.
-    deployment.emulator.set_speed(1)
+    # Near a real line's speed, so the page sees the fax in flight: about 30 s in `sending` for one page.
+    deployment.emulator.set_speed(1.6)
     fax = send_keyed_fax(TelnyxFaxHook(), DELIVERS, dag_id=BATCH_DAG, task_id="send", run_id=first, map_index=7)
     deployment.emulator.set_speed(1000)
     listed(deployment, fax["id"])

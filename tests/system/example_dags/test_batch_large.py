@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from airflow_provider_telnyx_fax.batch.manifest import read_manifest
+from airflow_provider_telnyx_fax.models import was_not_dialled
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,7 +41,10 @@ def test_the_large_batch_example_sends_every_row_once_and_summarizes(
     assert summary["delivered"] == SIZE - BUSY
     assert summary["failed"] == {"retryable": BUSY, "permanent": 0}
 
-    faxes = [fax for fax in example_airflow.emulator.faxes() if fax["direction"] == "outbound"]
+    # Dials Telnyx refused for want of one of the emulator's 10 channels reached nobody: they are not faxes sent.
+    faxes = [
+        fax for fax in example_airflow.emulator.faxes() if fax["direction"] == "outbound" and not was_not_dialled(fax)
+    ]
     assert len(faxes) == SIZE + 2 * BUSY
     assert example_airflow.emulator.request_count("POST", "/v2/media") == 1
     assert len({fax["media_name"] for fax in faxes}) == 1
@@ -48,5 +52,5 @@ def test_the_large_batch_example_sends_every_row_once_and_summarizes(
     lines = read_manifest(manifest)
     assert [line["row_id"] for line in lines] == [f"customer-{index:05d}" for index in range(SIZE)]
     assert {line["fax_id"] for line in lines} <= {fax["id"] for fax in faxes}
-    assert sorted(line["attempts"] for line in lines)[-BUSY - 1 :] == [1] + [3] * BUSY
+    assert sorted(line["attempts"] - line["not_dialled"] for line in lines)[-BUSY - 1 :] == [1] + [3] * BUSY
     assert "Batch progress: sent" in run.output

@@ -35,9 +35,9 @@ def sent_faxes(airflow: ExampleAirflow) -> list[dict]:
 
 def test_daily_report_faxes_the_real_pdf_and_waits_in_a_trigger(example_airflow: ExampleAirflow, tmp_path: Path):
     storage = tmp_path / "reports"
-    # The report's call takes over 25 s (speed 2.2: 25 s of set-up and a page alone), longer than the
-    # sensor's 10 s watch on the worker, so the wait is handed to a trigger.
-    example_airflow.emulator.set_speed(2.2)
+    # The report's three pages or more take over 20 s on the line at speed 5, longer than the sensor's 10 s
+    # watch on the worker, so the wait is handed to a trigger.
+    example_airflow.emulator.set_speed(5)
     run = example_airflow.dags_test(
         "example_fax_daily_report",
         "2026-01-05",

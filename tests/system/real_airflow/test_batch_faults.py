@@ -83,7 +83,7 @@ def test_a_worker_killed_mid_wave_leaves_exactly_one_fax_per_row(real_airflow: R
 @pytest.mark.timeout(600)
 def test_a_triggerer_killed_while_the_batch_waits_does_not_stop_the_run(real_airflow: RealAirflow, telnyx_fax_emulator):
     db = real_airflow.db
-    telnyx_fax_emulator.set_speed(2)  # each fax takes about 18 s: the batch waits deferred a while
+    telnyx_fax_emulator.set_speed(3)  # each fax takes about 18 s: the batch waits deferred a while
     size = 10  # one round of the emulator's 10 channels
     start_batch(real_airflow, size)
 
