@@ -187,6 +187,10 @@ class BatchDriver:
                         return Drive(ledger, None, ceiling, spent=spent)
                     now = time.time()
                     check_every = self.dial_check_seconds(ledger)
+                    if ceiling.round_waiting:
+                        # A learning round ends when its dials reach their calls: look again soon.
+                        soon = now + check_every
+                        pause.goal = replace(pause.goal, resume_after=min(pause.goal.resume_after or soon, soon))
                     if not pause.tail:
                         tail_watch_until = None
                     if pause.tail and self.settings.deferrable:
