@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--channels", type=int, default=10)
     parser.add_argument("--speed", type=float, default=10.0)
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     from telnyx_fax_emulator.launcher import start_emulator
 
@@ -155,6 +156,9 @@ def main() -> None:
     for name in ("sdk_loop", "batch"):
         figures[name]["wall_over_ideal"] = figures[name]["wall_s"] / ideal
     print(json.dumps(figures, indent=2))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(figures, out, indent=2)
     print()
     print("| pattern | delivered in one try | wasted dials | peak calls | wall | wall ÷ ideal |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")

@@ -36,3 +36,21 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path):
     assert raw["polls_per_fax"]["scaled"]["ours"]["calls"] >= 1
     assert "GET/s" in figures["rows"][-1][1]
     assert "| Benchmark" in done.stdout
+
+
+def test_the_channels_benchmark_runs_at_a_tiny_size(tmp_path):
+    out = tmp_path / "channels.json"
+    tiny = ["--rows", "6", "--channels", "2", "--speed", "200", "--json", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.channels", *tiny],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
+    assert out.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["batch"]["delivered"] == 6
+    assert (figures["batch"]["state"], figures["batch"]["tries"]) == ("success", 1)
+    assert figures["sdk_loop"]["refused_for_channels"] > 0
+    assert "| SendFaxBatchOperator, defaults |" in done.stdout
