@@ -286,8 +286,8 @@ def test_a_worker_killed_mid_send_is_retried_on_the_other_worker_without_a_secon
     (other,) = set(WORKERS) - {worker}
     assert str(deployment.task_hosts(*run)[("send_batch", -1)]).split("@")[0] == other
     assert_one_fax_per_batch_row(emulator)
-    # The retry's waits, in the triggerer, each resumed it once.
-    assert_each_deferral_resumed_once(deployment, *run)
+    # No deferral to check here: at this speed the retry's last faxes end within its watch on the worker
+    # (the examples' run above checks that each of the batch's deferrals resumed it once).
     figures["worker_killed"] = {
         "wall_seconds": round(time.monotonic() - started),
         "faxes": len(outbound(emulator)),

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from airflow_provider_telnyx_fax.idempotency import decode_client_state
+from airflow_provider_telnyx_fax.models import was_not_dialled
 from tests.support.clock import freeze_send_window_clock
 from tests.support.documents import make_pdf
 
@@ -241,7 +242,8 @@ def test_a_batch_sends_the_merged_document_with_its_cover_and_reports_every_row(
     )
 
     assert result.task_states == {"send": "success"}, result
-    faxes = outbound(telnyx_fax_emulator)
+    # Dials refused for want of one of the emulator's 10 channels reached nobody: they are not faxes sent.
+    faxes = [fax for fax in outbound(telnyx_fax_emulator) if not was_not_dialled(fax)]
     assert len(faxes) == len(recipients)
     assert {fax["page_count"] for fax in faxes} == {6}
     assert telnyx_fax_emulator.request_count("POST", "/v2/media") == 1
