@@ -24,8 +24,10 @@ in a transaction of its own after the event is committed (:mod:`.pruning`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_telnyx_fax.plugins.pruning import SEEN_KEY_PREFIX, prune_after_record
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,10 @@ _BACKOFF_MAX_SECONDS = 0.5
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 _RETRYABLE_MYSQL_ERRORS = frozenset({1205, 1213})
 _SQLITE_LOCKED = ("database is locked", "database table is locked", "database schema has changed")
+# SQLite takes one writer at a time, and its busy handler is no queue: a waiter polls, and under a burst one
+# can lose every poll for the whole busy timeout (5 s) and fail. So on SQLite the threads of one api-server
+# process take turns here first, in order, and only the processes compete in SQLite.
+_sqlite_writer = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -162,16 +170,43 @@ def _bound_lock_wait(session: Session, seconds: float) -> None:
         session.execute(text(f"SET LOCAL lock_timeout = {max(1, int(seconds * 1000))}"))
 
 
+@contextlib.contextmanager
+def _write_turn(deadline: float) -> Iterator[None]:
+    """On SQLite, this process's turn to write, waited for until ``deadline``; elsewhere nothing to wait for."""
+    from airflow import settings
+
+    if settings.engine is None or settings.engine.dialect.name != "sqlite":
+        yield
+        return
+    if not _sqlite_writer.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        raise RecordingFailed("no turn to write within the budget")
+    try:
+        yield
+    finally:
+        _sqlite_writer.release()
+
+
 def _record_once(uri: str, event_id: str, extra: dict[str, Any], keep: int, deadline: float) -> RecordOutcome:
     """One attempt, one write transaction (the claim, then the asset event), committed before it returns."""
-    from airflow.assets.manager import asset_manager
-    from airflow.models.asset import AssetModel
-    from airflow.utils.session import create_session
-
     asset = _find_asset(uri)
     if asset is None:
         return RecordOutcome("no_asset")
     model = _state_store_model()
+    with _write_turn(deadline):
+        outcome = _write(asset, model, event_id, extra, keep, deadline)
+        if outcome.outcome == "recorded" and model is not None:
+            prune_after_record(model, asset.id, keep)
+    return outcome
+
+
+def _write(
+    asset: _Asset, model: Any, event_id: str, extra: dict[str, Any], keep: int, deadline: float
+) -> RecordOutcome:
+    """The write transaction: the claim first (see the module's docstring), then the asset event."""
+    from airflow.assets.manager import asset_manager
+    from airflow.models.asset import AssetModel
+    from airflow.utils.session import create_session
+
     with create_session() as session:
         _bound_lock_wait(session, max(0.1, deadline - time.monotonic()))
         if model is not None:
@@ -190,8 +225,6 @@ def _record_once(uri: str, event_id: str, extra: dict[str, Any], keep: int, dead
         session.flush()
         outcome = RecordOutcome("recorded", asset_event.id)
         # create_session commits on the way out; a conflict at commit is retried like any other.
-    if model is not None:
-        prune_after_record(model, asset.id, keep)
     return outcome
 
 
