@@ -13,6 +13,8 @@ nothing heavy: each FastAPI app is built by the api-server on the first request 
 from __future__ import annotations
 
 import importlib
+import json
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,8 @@ from airflow_provider_telnyx_fax.assets import CONFIG_SECTION
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
 
+log = logging.getLogger(__name__)
+
 URL_PREFIX = "/telnyx-fax"
 WEBHOOK_ROUTE = URL_PREFIX + "/webhooks/{conn_id}"
 # Apart from the webhooks' prefix: a mount at /telnyx-fax would take every path below it.
@@ -31,7 +35,15 @@ PAGE_ROUTE = PAGE_URL_PREFIX + "/faxes"
 
 
 class LazyApp:
-    """An ASGI app that builds a FastAPI app (``module.create_app()``) on its first call, once."""
+    """
+    An ASGI app that builds a FastAPI app (``module.create_app()``) on its first call, once.
+
+    No exception leaves it. A FastAPI app answers an unhandled error itself (500, or its own
+    handler's answer) and then raises it on; in the api-server that reaches Airflow's handlers for
+    database errors, which cannot answer a second time and fail the connection with
+    "Caught handled exception, but response already started". So the error stops here, after the
+    app's answer, or with a 500 of our own when the app never answered.
+    """
 
     def __init__(self, module: str) -> None:
         self._module = module
@@ -50,8 +62,30 @@ class LazyApp:
         receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
         send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
     ) -> None:
-        app = self._app if self._app is not None else self._build()
-        await app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            app = self._app if self._app is not None else self._build()
+            await app(scope, receive, tracking_send)
+        except Exception as error:
+            if scope["type"] != "http":
+                raise
+            log.error("%s failed: %s", self._module, type(error).__name__, exc_info=error)
+            if not started:
+                await _internal_error(send)
+
+
+async def _internal_error(send: Callable[[MutableMapping[str, Any]], Awaitable[None]]) -> None:
+    body = json.dumps({"detail": "Internal error."}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class LazyWebhookApp(LazyApp):

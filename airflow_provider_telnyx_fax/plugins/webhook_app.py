@@ -8,6 +8,12 @@ within the timestamp window, is the only gate. So the route reads at most
 read whole), answers 400 for a malformed request and 401 for one it cannot trust, and writes
 nothing to the database until the signature holds. Answers never echo the body, the numbers or
 the key; they say only which check failed.
+
+Telnyx does not send an event to the primary URL again after a 5xx, so an event the route could not
+record is answered ``503`` with ``Retry-After`` (it goes to the failover URL, if there is one, and
+the catch-up listing finds it otherwise). No exception leaves this app: one that did would reach the
+api-server's own database error handlers after this app had already answered, and Starlette then
+fails the connection with "Caught handled exception, but response already started".
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from fastapi.responses import JSONResponse
 
 from airflow_provider_telnyx_fax.assets import CONFIG_SECTION, fax_asset_uri
 from airflow_provider_telnyx_fax.plugins.events import FaxEventError, asset_event_extra, event_id_of, event_kind
-from airflow_provider_telnyx_fax.plugins.recording import DEFAULT_SEEN_EVENT_IDS, record_fax_event
+from airflow_provider_telnyx_fax.plugins.recording import DEFAULT_SEEN_EVENT_IDS, RecordingFailed, record_fax_event
 from airflow_provider_telnyx_fax.webhooks import (
     DEFAULT_TOLERANCE_SECONDS,
     PUBLIC_KEY_EXTRA,
@@ -35,6 +41,8 @@ from airflow_provider_telnyx_fax.webhooks import (
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+# Telnyx ignores it; a failover endpoint or a proxy may not. Conflicts clear in well under a second.
+RETRY_AFTER_SECONDS = 1
 CONN_TYPE = "telnyx_fax"
 # Connection ids as Airflow allows them; anything else cannot name a connection and is not looked up.
 _CONN_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
@@ -93,6 +101,18 @@ def _refuse(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"detail": reason}, status_code=status)
 
 
+def unavailable(reason: str, **fields: Any) -> JSONResponse:
+    """The ``503`` of an event that could not be recorded now: Telnyx sends it to the failover URL."""
+    return JSONResponse(
+        {"detail": reason, **fields}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    # Starlette's outermost middleware sends this answer, then raises the error on; LazyApp logs it and stops it.
+    return unavailable("The event could not be handled; it was not recorded.")
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="Telnyx Fax webhooks",
@@ -100,6 +120,7 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        exception_handlers={Exception: _unexpected_error},
     )
 
     @app.post("/webhooks/{conn_id}")
@@ -136,7 +157,20 @@ def create_app() -> FastAPI:
         except FaxEventError as error:
             return _refuse(400, type(error).__name__)
         uri = fax_asset_uri(kind, conn_id)
-        result = await run_in_threadpool(record_fax_event, uri, event_id, extra, keep=keep)
+        try:
+            result = await run_in_threadpool(record_fax_event, uri, event_id, extra, keep=keep)
+        except RecordingFailed as error:
+            # The fax id is Telnyx's record id, no personal data; the numbers stay out (they are in extra, masked).
+            log.error(
+                "Webhook event %s (%s) of fax %s on %s not recorded, answered 503: %s",
+                event_id,
+                extra["event_type"],
+                extra["fax_id"],
+                uri,
+                error,
+                exc_info=error.__cause__,
+            )
+            return unavailable("The event could not be recorded now.", event_id=event_id)
         if result.outcome == "no_asset":
             # Answered 2xx all the same: Telnyx would only redeliver it, and no redelivery can find an asset
             # that no DAG declares.

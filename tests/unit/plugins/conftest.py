@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 CONN_ID = "telnyx_fax_default"
 RECEIVED_URI = f"telnyx-fax://{CONN_ID}/received"
@@ -128,3 +128,57 @@ def encode(event: dict[str, Any]) -> bytes:
 
 def signed_headers(signer: Any, body: bytes, *, age: float = 0) -> dict[str, str]:
     return signer.headers(body, timestamp=int(time.time() - age))
+
+
+@pytest.fixture
+def failing_statements() -> Iterator[Callable[..., list[str]]]:
+    """
+    Make the metadata database fail chosen statements as a busy database does.
+
+    ``fail("INSERT INTO asset_state_store", times=3)`` raises SQLite's "database is locked" for the first
+    three such statements (``times=None``: every one); ``message=`` another driver error. Returns the
+    statements that were failed.
+    """
+    import sqlite3
+
+    from airflow import settings
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    failed: list[str] = []
+    rules: list[dict[str, Any]] = []
+
+    def before_cursor_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        for rule in rules:
+            if statement.lstrip().upper().startswith(rule["prefix"]) and rule["left"] != 0:
+                rule["left"] -= 1
+                failed.append(statement)
+                # As SQLAlchemy wraps the driver's error.
+                raise OperationalError(statement, None, sqlite3.OperationalError(rule["message"]))
+
+    def fail(prefix: str, *, times: int | None = None, message: str = "database is locked") -> list[str]:
+        rules.append({"prefix": prefix.upper(), "left": -1 if times is None else times, "message": message})
+        return failed
+
+    event.listen(settings.engine, "before_cursor_execute", before_cursor_execute)
+    yield fail
+    event.remove(settings.engine, "before_cursor_execute", before_cursor_execute)
+
+
+def asset_id_of(uri: str) -> int:
+    from airflow.models.asset import AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return int(session.scalars(select(AssetModel.id).where(AssetModel.uri == uri)).one())
+
+
+def seen_at(key: str) -> Any:
+    """When the seen-id row ``key`` was written."""
+    from airflow.models.asset_state_store import AssetStateStoreModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return session.scalars(select(AssetStateStoreModel.updated_at).where(AssetStateStoreModel.key == key)).one()

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from airflow_provider_telnyx_fax.plugins import recording
+from airflow_provider_telnyx_fax.plugins import pruning, recording
 from airflow_provider_telnyx_fax.plugins.telnyx_fax import URL_PREFIX, LazyWebhookApp
 from tests.unit.plugins.conftest import (
     CONN_ID,
@@ -165,6 +165,7 @@ class TestExactlyOnce:
 
     def test_the_record_of_seen_ids_is_bounded_and_keeps_the_newest(self, client, signer, monkeypatch):
         monkeypatch.setenv("AIRFLOW__TELNYX_FAX__WEBHOOK_SEEN_EVENT_IDS", "3")
+        monkeypatch.setattr(pruning, "schedule", pruning.PruneSchedule(every=1))
         events = [fax_event("fax.received") for _ in range(5)]
         for event in events:
             body = encode(event)
@@ -186,6 +187,64 @@ class TestExactlyOnce:
         assert outcomes == ["recorded", "duplicate"]
         assert len(asset_events(RECEIVED_URI)) == 1
         assert seen_event_rows(RECEIVED_URI) == []
+
+
+class TestUnrecordable:
+    """An event the database cannot take now: a clean 503 Telnyx sends on to the failover URL, nothing half done."""
+
+    def test_a_lock_that_outlasts_the_budget_is_answered_503_and_logged_without_numbers(
+        self, client, signer, failing_statements, monkeypatch, caplog
+    ):
+        monkeypatch.setattr(recording, "RECORD_BUDGET_SECONDS", 0.3)
+        failing_statements("INSERT INTO asset_state_store")
+        event = fax_event("fax.received")
+        body = encode(event)
+
+        answer = post(client, body, signed_headers(signer, body))
+
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"] == "1"
+        assert answer.json() == {"detail": "The event could not be recorded now.", "event_id": event["data"]["id"]}
+        assert asset_events(RECEIVED_URI) == []
+        (logged,) = [record for record in caplog.records if "answered 503" in record.getMessage()]
+        assert event["data"]["payload"]["fax_id"] in logged.getMessage()
+        assert "+15550177000" not in caplog.text
+        assert "+15550142000" not in caplog.text
+
+    def test_the_same_event_is_recorded_once_the_database_is_free(self, client, signer, failing_statements):
+        failing_statements("INSERT INTO asset_state_store", times=5)
+        body = encode(fax_event("fax.received"))
+
+        answer = post(client, body, signed_headers(signer, body))
+
+        assert (answer.status_code, answer.json()["outcome"]) == (200, "recorded")
+        assert len(asset_events(RECEIVED_URI)) == 1
+
+    def test_an_error_escaping_the_route_is_answered_inside_the_api_server_not_raised_into_it(
+        self, webhook_connection, assets, signer, monkeypatch
+    ):
+        # The api-server's own handlers for database errors, around the plugin's mount, as in production: an error
+        # that reached them after the plugin had answered became "response already started" and a broken answer.
+        from airflow.api_fastapi.common.exceptions import init_error_handlers
+        from sqlalchemy.exc import OperationalError
+
+        from airflow_provider_telnyx_fax.plugins import webhook_app
+
+        def broken(*args, **kwargs):
+            raise OperationalError("SELECT 1", None, Exception("server closed the connection unexpectedly"))
+
+        monkeypatch.setattr(webhook_app, "record_fax_event", broken)
+        root = FastAPI()
+        init_error_handlers(root)
+        root.mount(URL_PREFIX, LazyWebhookApp())
+        assets(RECEIVED_URI)
+        body = encode(fax_event("fax.received"))
+
+        answer = post(TestClient(root), body, signed_headers(signer, body))
+
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"] == "1"
+        assert "server closed" not in answer.text
 
 
 class TestRefusals:
