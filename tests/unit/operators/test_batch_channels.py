@@ -87,15 +87,22 @@ def test_a_single_send_refused_for_want_of_a_channel_is_redialled_in_the_same_tr
     blocker = fax_hook.send_fax("+15550100011", media_url="https://example.com/hold.pdf")  # stays sending
     telnyx_fax_emulator.wait_for_status(blocker["id"], "sending")
 
+    refused = threading.Event()
+
     def free_the_channel_after_a_refusal() -> None:
-        while not telnyx_fax_emulator.channels()["refused_at_limit"]:
-            threading.Event().wait(0.05)
+        # A generous deadline: the operator redials for minutes, so the refusal comes long before it.
+        for _ in range(6000):
+            if telnyx_fax_emulator.channels()["refused_at_limit"]:
+                refused.set()
+                break
+            refused.wait(0.05)
         fax_hook.cancel_fax(blocker["id"])
 
     freer = threading.Thread(target=free_the_channel_after_a_refusal, daemon=True)
     freer.start()
     result = run_dag("send_and_wait_deferred", conf={"to": "+15550100000", "media_url": "https://example.com/a.pdf"})
     freer.join(timeout=60)
+    assert refused.is_set(), "the send was never refused for want of a channel"
 
     assert result.task_states == {"send": "success"}
     assert result.tries == {"send": 1}
