@@ -161,35 +161,9 @@ async def poll_until_event(
     triggers refused together do not all come back together. Any other API error, or the deadline,
     ends the wait with ``on_error`` / ``on_timeout``.
     """
-    event = await _poll(
-        check,
-        poll_interval=poll_interval,
-        end_time=end_time,
-        max_consecutive_errors=max_consecutive_errors,
-        on_error=on_error,
-        on_timeout=on_timeout,
-        subject=subject,
-        log=log,
-    )
-    if not_before is not None and (hold := not_before - time.time()) > 0:
-        log.info("Holding the event for %.0fs: a trigger never fires within seconds of its deferral.", hold)
-        await asyncio.sleep(hold)
-    return event
-
-
-async def _poll(
-    check: Callable[[], Awaitable[TriggerEvent | None]],
-    *,
-    poll_interval: float,
-    end_time: float | None,
-    max_consecutive_errors: int,
-    on_error: Callable[[str], TriggerEvent],
-    on_timeout: Callable[[], TriggerEvent],
-    subject: str,
-    log: Any,
-) -> TriggerEvent:
     consecutive_errors = 0
     rate_limited_in_a_row = 0
+    event: TriggerEvent | None = None
     for delay in poll_delays(poll_interval):
         try:
             event = await check()
@@ -201,19 +175,27 @@ async def _poll(
         except TRANSIENT_ERRORS as error:
             consecutive_errors += 1
             if consecutive_errors > max_consecutive_errors:
-                return on_error(f"Gave up on {subject} after {consecutive_errors} failed checks: {error}")
+                event = on_error(f"Gave up on {subject} after {consecutive_errors} failed checks: {error}")
+                break
             log.warning("Checking %s failed (%s); will try again", subject, error)
             delay = max(delay, asked_wait(error))
         except TelnyxAPIError as error:
-            return on_error(f"Checking {subject} failed: {error}")
+            event = on_error(f"Checking {subject} failed: {error}")
+            break
         else:
             consecutive_errors = rate_limited_in_a_row = 0
             if event is not None:
-                return event
+                break
         if end_time is not None:
             remaining = end_time - time.time()
             if remaining <= 0:
-                return on_timeout()
+                event = on_timeout()
+                break
             delay = min(delay, remaining)
         await asyncio.sleep(delay)
-    raise AssertionError("unreachable: poll_delays never ends")
+    if event is None:
+        raise AssertionError("unreachable: poll_delays never ends")
+    if not_before is not None and (hold := not_before - time.time()) > 0:
+        log.info("Holding the event for %.0fs: a trigger never fires within seconds of its deferral.", hold)
+        await asyncio.sleep(hold)
+    return event
